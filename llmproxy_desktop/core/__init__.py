@@ -1,0 +1,1 @@
+"""core layer (see GUIDE: arrows point inwards only)."""

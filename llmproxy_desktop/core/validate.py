@@ -1,0 +1,646 @@
+"""Guardrails: findings about a LiteLLM config (a file, or what the Master would render).
+
+Rules guard what crashes LiteLLM on load (bad routing strategy, models without a model) and what
+makes it misbehave silently (ssl keys in cache_params, dangling fallbacks, literal secrets).
+Every rule has a stable id. `validate_*` never raise, whatever the input.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from typing import Any, Final
+
+from .findings import Finding, Severity
+from .items import SETTING_SECTIONS, EffectiveItem, Item, ItemKind, Secret, live_items, model_group
+from .providers import KNOWN_PROVIDERS
+from .render import build_config
+from .secrets import SECRET_FIELDS, has_embedded_password, is_literal, looks_secret_key
+from .yamltext import decode_config_bytes, parse_yaml
+
+ALLOWED_ROUTING_STRATEGIES: Final = (
+    "simple-shuffle",
+    "least-busy",
+    "usage-based-routing",
+    "usage-based-routing-v2",
+    "latency-based-routing",
+    "cost-based-routing",
+)
+KNOWN_MISTAKES: Final = {
+    "lowest-cost": "cost-based-routing",
+    "lowest-latency": "latency-based-routing",
+    "usage-based": "usage-based-routing",
+    "shuffle": "simple-shuffle",
+    "round-robin": "simple-shuffle",
+}
+CACHE_SSL_KEYS: Final = ("ssl", "ssl_check_hostname", "ssl_cert_reqs")
+
+# What each LiteLLM cache type needs to construct (any one of each tuple).
+CACHE_REQUIREMENTS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "local": (),
+    "disk": (),
+    "redis": (("host", "url", "redis_url", "redis_startup_nodes", "sentinel_nodes"),),
+    "redis-semantic": (("host", "url", "redis_url"), ("similarity_threshold",)),
+    "valkey-semantic": (("host", "url", "redis_url"), ("similarity_threshold",)),
+    "qdrant-semantic": (("qdrant_collection_name",), ("similarity_threshold",)),
+    "s3": (("s3_bucket_name",),),
+    "gcs": (("gcs_bucket_name",),),
+    "azure-blob": (("azure_account_url",), ("azure_blob_container",)),
+}
+DEFAULT_CACHE_TYPE: Final = "redis"  # what LiteLLM's proxy assumes when cache_params has no type
+
+MODEL_SECRET_FIELDS: Final = (
+    "api_key",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "vertex_credentials",
+)
+CACHE_SECRET_FIELDS: Final = ("password", "s3_aws_secret_access_key")
+ROUTER_SECRET_FIELDS: Final = ("redis_password", "redis_url")
+GENERAL_SECRET_FIELDS: Final = ("master_key", "database_url")
+FALLBACK_KEYS: Final = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
+# Values local servers accept as "no key": not secrets, but worth a note.
+PLACEHOLDER_KEYS: Final = frozenset(
+    {
+        "none",
+        "null",
+        "dummy",
+        "fake",
+        "fake-key",
+        "not-needed",
+        "not-used",
+        "no-key",
+        "nokey",
+        "empty",
+        "placeholder",
+        "ollama",
+        "lm-studio",
+        "x",
+        "sk-no-key-required",
+        "unused",
+    }
+)
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+def validate_bytes(raw: bytes) -> list[Finding]:
+    """Findings for the raw bytes of a config file (encoding, size, YAML, then the rules)."""
+    text, problem = decode_config_bytes(raw)
+    if problem is not None or text is None:
+        return [problem] if problem else []
+    return validate_text(text)
+
+
+def validate_text(text: str) -> list[Finding]:
+    """Findings for config.yaml text."""
+    parsed = parse_yaml(text)
+    if not parsed.ok:
+        return list(parsed.findings)
+    return validate_config({} if parsed.value is None else parsed.value)
+
+
+def validate_config(config: object) -> list[Finding]:
+    """Findings for a parsed config (Secret leaves count as vault references)."""
+    try:
+        return list(_Checker(config).run())
+    except RecursionError:
+        return [Finding("config.too-deep", E, "", "The config is nested too deeply to check.")]
+
+
+def _where(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+class _Checker:
+    def __init__(self, config: object) -> None:
+        self.config = config
+
+    def run(self) -> Iterator[Finding]:
+        config = self.config
+        if not isinstance(config, Mapping):
+            kind = type(config).__name__
+            yield Finding(
+                "config.not-mapping",
+                E,
+                "",
+                f"The top of a LiteLLM config must be a mapping of sections, not a {kind}.",
+            )
+            return
+        sections: dict[str, Mapping[str, Any]] = {}
+        for name in ("router_settings", "litellm_settings", "general_settings"):
+            value = config.get(name)
+            if value is None:
+                sections[name] = {}
+            elif isinstance(value, Mapping):
+                sections[name] = value
+            else:
+                sections[name] = {}
+                yield _type_error(name, value, "a mapping")
+        models = config.get("model_list")
+        if models is not None and not isinstance(models, list):
+            yield _type_error("model_list", models, "a list of models")
+            models = None
+        model_list = models or []
+        credentials = yield from self.credentials(config.get("credential_list"))
+        yield from self.models(model_list, credentials)
+        groups = _model_groups(model_list, sections["router_settings"])
+        yield from self.routing(sections["router_settings"], groups)
+        yield from self.litellm_settings(sections["litellm_settings"], groups)
+        yield from self.general(sections["general_settings"])
+        yield from _suspicious_literals(config)
+
+    # -- models --------------------------------------------------------------------------------
+    def models(self, model_list: list[Any], credentials: set[str]) -> Iterator[Finding]:
+        ids: dict[str, int] = {}
+        for index, entry in enumerate(model_list):
+            path = f"model_list[{index}]"
+            if not isinstance(entry, Mapping):
+                yield _type_error(path, entry, "a mapping with model_name and litellm_params")
+                continue
+            name = entry.get("model_name")
+            if name is None or name == "":
+                yield Finding(
+                    "model.name-missing",
+                    E,
+                    _where(path, "model_name"),
+                    "This model has no model_name, the public name clients ask for.",
+                )
+            elif not isinstance(name, str):
+                yield _type_error(_where(path, "model_name"), name, "a string")
+            yield from self.model_params(path, entry.get("litellm_params"), credentials)
+            info = entry.get("model_info")
+            if info is not None and not isinstance(info, Mapping):
+                yield _type_error(_where(path, "model_info"), info, "a mapping")
+            elif isinstance(info, Mapping) and isinstance(info.get("id"), str):
+                model_id = info["id"]
+                if model_id in ids:
+                    yield Finding(
+                        "model.id-duplicate",
+                        E,
+                        _where(path, "model_info.id"),
+                        f"Model id {model_id!r} is also used by model_list[{ids[model_id]}];"
+                        " ids must be unique.",
+                    )
+                else:
+                    ids[model_id] = index
+
+    def model_params(self, path: str, params: object, credentials: set[str]) -> Iterator[Finding]:
+        ppath = _where(path, "litellm_params")
+        if params is None:
+            yield Finding(
+                "model.model-missing",
+                E,
+                ppath,
+                "This model has no litellm_params; LiteLLM needs litellm_params.model.",
+            )
+            return
+        if not isinstance(params, Mapping):
+            yield _type_error(ppath, params, "a mapping")
+            return
+        model = params.get("model")
+        if not isinstance(model, str) or not model.strip():
+            yield Finding(
+                "model.model-missing",
+                E,
+                _where(ppath, "model"),
+                "litellm_params.model is missing; it names the upstream model, e.g. openai/gpt-4o.",
+            )
+        elif "/" in model and "custom_llm_provider" not in params:
+            prefix = model.split("/", 1)[0]
+            if prefix not in KNOWN_PROVIDERS:
+                yield Finding(
+                    "model.provider-unknown",
+                    W,
+                    _where(ppath, "model"),
+                    f"{prefix!r} is not a provider LiteLLM knows; check the prefix "
+                    "(e.g. openai/, anthropic/, bedrock/).",
+                )
+        for field in MODEL_SECRET_FIELDS:
+            value = params.get(field)
+            if field == "api_key" and isinstance(value, str) and value.lower() in PLACEHOLDER_KEYS:
+                continue  # "none"/"dummy" for local servers: not a secret
+            yield from _literal_secret(_where(ppath, field), value)
+        cred = params.get("litellm_credential_name")
+        if cred is not None and (not isinstance(cred, str) or cred not in credentials):
+            yield Finding(
+                "ref.credential-missing",
+                E,
+                _where(ppath, "litellm_credential_name"),
+                f"This model uses credential {cred!r}, which is not in credential_list.",
+            )
+
+    # -- credentials ---------------------------------------------------------------------------
+    def credentials(self, credential_list: object) -> Generator[Finding, None, set[str]]:
+        names: set[str] = set()
+        if credential_list is None:
+            return names
+        if not isinstance(credential_list, list):
+            yield _type_error("credential_list", credential_list, "a list")
+            return names
+        for index, entry in enumerate(credential_list):
+            path = f"credential_list[{index}]"
+            if not isinstance(entry, Mapping):
+                yield _type_error(path, entry, "a mapping")
+                continue
+            name = entry.get("credential_name")
+            if not isinstance(name, str) or not name:
+                yield Finding(
+                    "credential.name-missing",
+                    E,
+                    _where(path, "credential_name"),
+                    "This credential has no credential_name.",
+                )
+            elif name in names:
+                yield Finding(
+                    "credential.name-duplicate",
+                    E,
+                    _where(path, "credential_name"),
+                    f"Credential {name!r} is defined twice.",
+                )
+            else:
+                names.add(name)
+            values = entry.get("credential_values")
+            if not isinstance(values, Mapping):
+                yield _type_error(_where(path, "credential_values"), values, "a mapping")
+                continue
+            for key, value in values.items():
+                if isinstance(key, str) and looks_secret_key(key) and is_literal(value):
+                    yield Finding(
+                        "secret.literal-credential",
+                        W,
+                        _where(path, f"credential_values.{key}"),
+                        "A literal secret in credential_list; importing this file moves "
+                        "it into the encrypted vault.",
+                    )
+        return names
+
+    # -- router_settings -----------------------------------------------------------------------
+    def routing(self, router: Mapping[str, Any], groups: _Groups) -> Iterator[Finding]:
+        if "routing_strategy" in router:
+            yield from _strategy("router_settings.routing_strategy", router["routing_strategy"])
+        yield from _routing_groups(router.get("routing_groups"), groups)
+        for field in ROUTER_SECRET_FIELDS:
+            yield from _literal_secret(f"router_settings.{field}", router.get(field))
+        yield from _fallback_refs("router_settings", router, groups)
+        yield from _alias_refs(router.get("model_group_alias"), groups)
+
+    # -- litellm_settings ----------------------------------------------------------------------
+    def litellm_settings(self, settings: Mapping[str, Any], groups: _Groups) -> Iterator[Finding]:
+        yield from _fallback_refs("litellm_settings", settings, groups)
+        params = settings.get("cache_params")
+        path = "litellm_settings.cache_params"
+        if params is not None and not isinstance(params, Mapping):
+            yield _type_error(path, params, "a mapping")
+            params = None
+        params = params or {}
+        for key in CACHE_SSL_KEYS:
+            if key in params:
+                yield Finding(
+                    "cache.ssl-key",
+                    E,
+                    _where(path, key),
+                    f"{key!r} in cache_params makes LiteLLM open a TLS connection even "
+                    "when false (LiteLLM #10949): against a plain Valkey/Redis the cache "
+                    "hangs. Remove the key.",
+                )
+        for field in CACHE_SECRET_FIELDS:
+            yield from _literal_secret(_where(path, field), params.get(field))
+        cache_type = params.get("type", DEFAULT_CACHE_TYPE)
+        if cache_type not in CACHE_REQUIREMENTS:
+            known = ", ".join(CACHE_REQUIREMENTS)
+            yield Finding(
+                "cache.type-unknown",
+                E,
+                _where(path, "type"),
+                f"Unknown cache type {cache_type!r}; LiteLLM knows {known}.",
+            )
+        elif _truthy(settings.get("cache")):
+            for options in CACHE_REQUIREMENTS[cache_type]:
+                if not any(params.get(o) not in (None, "") for o in options):
+                    need = " or ".join(options)
+                    yield Finding(
+                        "cache.params-missing",
+                        E,
+                        path,
+                        f"cache: true with type {cache_type!r} needs cache_params.{need} "
+                        "(e.g. host: os.environ/REDIS_HOST).",
+                    )
+
+    # -- general_settings ----------------------------------------------------------------------
+    def general(self, general: Mapping[str, Any]) -> Iterator[Finding]:
+        for field in GENERAL_SECRET_FIELDS:
+            yield from _literal_secret(f"general_settings.{field}", general.get(field))
+        if _truthy(general.get("store_model_in_db")):
+            yield Finding(
+                "general.store-model-in-db",
+                E,
+                "general_settings.store_model_in_db",
+                "store_model_in_db: true makes LiteLLM take models from its database "
+                "instead of this file; the Master keeps models in the file. Set it to "
+                "false.",
+            )
+        webhooks = general.get("alert_to_webhook_url")
+        if isinstance(webhooks, Mapping):
+            for alert, urls in webhooks.items():
+                for i, url in enumerate(urls if isinstance(urls, list) else [urls]):
+                    suffix = f"[{i}]" if isinstance(urls, list) else ""
+                    yield from _literal_secret(
+                        f"general_settings.alert_to_webhook_url.{alert}{suffix}", url
+                    )
+
+
+class _Groups:
+    """Model-group names a reference may point at: model names, aliases and wildcards."""
+
+    def __init__(self, names: set[str], aliases: set[str]) -> None:
+        self.names = names | aliases
+        self.patterns = [n for n in names if "*" in n]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return name in self.names or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+
+def _model_groups(model_list: list[Any], router: Mapping[str, Any]) -> _Groups:
+    names = {e.get("model_name") for e in model_list if isinstance(e, Mapping)}
+    aliases = router.get("model_group_alias")
+    alias_names = set(aliases) if isinstance(aliases, Mapping) else set()
+    return _Groups({n for n in names if isinstance(n, str)}, {str(a) for a in alias_names})
+
+
+def _strategy(path: str, value: object) -> Iterator[Finding]:
+    if value in ALLOWED_ROUTING_STRATEGIES:
+        return
+    allowed = ", ".join(ALLOWED_ROUTING_STRATEGIES)
+    hint = ""
+    if isinstance(value, str) and value in KNOWN_MISTAKES:
+        hint = f" {value!r} is a known mistake: did you mean {KNOWN_MISTAKES[value]!r}?"
+    yield Finding(
+        "routing.strategy-invalid",
+        E,
+        path,
+        f"routing_strategy {value!r} is not allowed.{hint} Use one of: {allowed}.",
+    )
+
+
+def _routing_groups(routing_groups: object, groups: _Groups) -> Iterator[Finding]:
+    if routing_groups is None:
+        return
+    path = "router_settings.routing_groups"
+    if not isinstance(routing_groups, list):
+        yield _type_error(path, routing_groups, "a list")
+        return
+    owner: dict[str, int] = {}
+    for index, group in enumerate(routing_groups):
+        gpath = f"{path}[{index}]"
+        if not isinstance(group, Mapping):
+            yield _type_error(gpath, group, "a mapping")
+            continue
+        if "routing_strategy" in group:
+            yield from _strategy(_where(gpath, "routing_strategy"), group["routing_strategy"])
+        members = group.get("models")
+        for j, model in enumerate(members if isinstance(members, list) else []):
+            mpath = f"{gpath}.models[{j}]"
+            if model not in groups:
+                yield _dangling(mpath, model)
+            elif isinstance(model, str):
+                if model in owner and owner[model] != index:
+                    yield Finding(
+                        "routing.group-overlap",
+                        E,
+                        mpath,
+                        f"Model {model!r} is already in routing group {owner[model]}; "
+                        "a model can be in one routing group only.",
+                    )
+                owner.setdefault(model, index)
+
+
+def _fallback_refs(section: str, settings: Mapping[str, Any], groups: _Groups) -> Iterator[Finding]:
+    for key in FALLBACK_KEYS:
+        entries = settings.get(key)
+        if entries is None:
+            continue
+        path = f"{section}.{key}"
+        if not isinstance(entries, list):
+            yield _type_error(path, entries, "a list of {model group: [fallback groups]}")
+            continue
+        for index, entry in enumerate(entries):
+            epath = f"{path}[{index}]"
+            if not isinstance(entry, Mapping):
+                yield _type_error(epath, entry, "a mapping {model group: [fallback groups]}")
+                continue
+            for primary, targets in entry.items():
+                if primary not in groups:
+                    yield _dangling(f"{epath}.{primary}", primary)
+                for j, target in enumerate(targets if isinstance(targets, list) else [targets]):
+                    if target not in groups:
+                        yield _dangling(f"{epath}.{primary}[{j}]", target)
+    defaults = settings.get("default_fallbacks")
+    if isinstance(defaults, list):
+        for index, target in enumerate(defaults):
+            if target not in groups:
+                yield _dangling(f"{section}.default_fallbacks[{index}]", target)
+    elif defaults is not None:
+        yield _type_error(f"{section}.default_fallbacks", defaults, "a list of model groups")
+
+
+def _alias_refs(aliases: object, groups: _Groups) -> Iterator[Finding]:
+    if aliases is None:
+        return
+    path = "router_settings.model_group_alias"
+    if not isinstance(aliases, Mapping):
+        yield _type_error(path, aliases, "a mapping {alias: model group}")
+        return
+    for alias, target in aliases.items():
+        name = target.get("model") if isinstance(target, Mapping) else target
+        if name not in groups or name == alias:
+            yield _dangling(f"{path}.{alias}", name)
+
+
+def _dangling(path: str, name: object) -> Finding:
+    return Finding(
+        "ref.dangling",
+        E,
+        path,
+        f"{name!r} is not a model group of this config; a fallback or alias to it "
+        "would fail only when it fires.",
+    )
+
+
+def _literal_secret(path: str, value: object) -> Iterator[Finding]:
+    if isinstance(value, Secret) or not is_literal(value):
+        return
+    yield Finding(
+        "secret.literal",
+        E,
+        path,
+        "This field holds a literal secret. Use os.environ/VARIABLE (set in the "
+        "stack's .env) or a credential from the vault.",
+    )
+
+
+def _suspicious_literals(config: Mapping[str, Any]) -> Iterator[Finding]:
+    """Warn about literal values under secret-looking keys the explicit rules do not cover."""
+    explicit = {
+        *(f"model_list[].litellm_params.{f}" for f in MODEL_SECRET_FIELDS),
+        *(f"litellm_settings.cache_params.{f}" for f in CACHE_SECRET_FIELDS),
+        *(f"router_settings.{f}" for f in ROUTER_SECRET_FIELDS),
+        *(f"general_settings.{f}" for f in GENERAL_SECRET_FIELDS),
+    }
+    for path, shape, key, value in _leaves(config):
+        if shape.startswith("credential_list") or shape in explicit:
+            continue
+        if isinstance(value, str) and has_embedded_password(value):
+            yield Finding(
+                "secret.url-password",
+                W,
+                path,
+                "This URL carries a password; use os.environ/VARIABLE instead.",
+            )
+        elif isinstance(key, str) and looks_secret_key(key) and is_literal(value):
+            if key in SECRET_FIELDS or "webhook" in key:
+                yield from _literal_secret(path, value)
+            elif isinstance(value, str) and value.lower() not in PLACEHOLDER_KEYS:
+                yield Finding(
+                    "secret.literal-suspicious",
+                    W,
+                    path,
+                    f"{key!r} looks like a secret but holds a literal; prefer os.environ/VARIABLE.",
+                )
+
+
+def _leaves(config: Mapping[str, Any]) -> Iterable[tuple[str, str, object, object]]:
+    """(path, shape, key, value) for every leaf; shape drops list indexes. Iterative."""
+    stack: list[tuple[str, str, object, object]] = [("", "", None, config)]
+    while stack:
+        path, shape, key, node = stack.pop()
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                stack.append((_where(path, k), _where(shape, k), k, v))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                stack.append((f"{path}[{i}]", f"{shape}[]", key, v))
+        else:
+            yield path, shape, key, node
+
+
+def _truthy(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _type_error(path: str, value: object, expected: str) -> Finding:
+    return Finding(
+        "config.type", E, path, f"Expected {expected} here, found {type(value).__name__}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Item-level rules: what only the Master knows (staged deletions, the passthrough as text).
+
+
+def validate_items(effective: Iterable[EffectiveItem]) -> list[Finding]:
+    """Findings for what Apply would render from the effective items; errors block Apply."""
+    effective = list(effective)
+    live = live_items(effective)
+    findings = list(_passthrough_findings(live))
+    deleted_credentials = {
+        e.item.name for e in effective if e.is_deleted and e.item.kind is ItemKind.CREDENTIAL
+    }
+    findings += _credentials_in_use(live, deleted_credentials)
+    config = build_config(live)
+    findings += validate_config(config)
+    return findings
+
+
+def _passthrough_findings(live: list[Item]) -> Iterator[Finding]:
+    for item in live:
+        if item.kind is not ItemKind.PASSTHROUGH:
+            continue
+        if not isinstance(item.data, str):
+            yield Finding(
+                "passthrough.not-mapping",
+                E,
+                "passthrough",
+                "The passthrough must be YAML text of a mapping.",
+            )
+            continue
+        parsed = parse_yaml(item.data, path="passthrough")
+        if not parsed.ok:
+            yield from parsed.findings
+            continue
+        if parsed.value is None:
+            continue
+        if not isinstance(parsed.value, Mapping):
+            yield Finding(
+                "passthrough.not-mapping",
+                E,
+                "passthrough",
+                "The passthrough must be a YAML mapping of top-level keys, not a "
+                f"{type(parsed.value).__name__}.",
+            )
+            continue
+        yield from _collisions(parsed.value, live)
+
+
+def _collisions(passthrough: Mapping[str, Any], live: list[Item]) -> Iterator[Finding]:
+    has_credentials = any(i.kind is ItemKind.CREDENTIAL for i in live)
+    if "model_list" in passthrough:
+        yield Finding(
+            "passthrough.collision",
+            W,
+            "passthrough.model_list",
+            "model_list in the passthrough is ignored: models are managed on the Models page.",
+        )
+    if "credential_list" in passthrough:
+        if has_credentials:
+            yield Finding(
+                "passthrough.collision",
+                W,
+                "passthrough.credential_list",
+                "credential_list in the passthrough is ignored: the vault's credentials win.",
+            )
+        else:
+            yield Finding(
+                "passthrough.credential-list",
+                E,
+                "passthrough.credential_list",
+                "Credentials belong in the encrypted vault (Provider Keys), not in the "
+                "passthrough.",
+            )
+    for kind, section in SETTING_SECTIONS.items():
+        values = passthrough.get(section)
+        if not isinstance(values, Mapping):
+            continue
+        managed = {i.name for i in live if i.kind is kind}
+        for key in values:
+            if key in managed:
+                yield Finding(
+                    "passthrough.collision",
+                    W,
+                    f"passthrough.{section}.{key}",
+                    f"{section}.{key} is also managed by the app; the managed value wins.",
+                )
+
+
+def _credentials_in_use(live: list[Item], deleted: set[str]) -> Iterator[Finding]:
+    if not deleted:
+        return
+    users: dict[str, list[str]] = {}
+    for item in live:
+        if item.kind is not ItemKind.MODEL or not isinstance(item.data, Mapping):
+            continue
+        params = item.data.get("litellm_params")
+        cred = params.get("litellm_credential_name") if isinstance(params, Mapping) else None
+        if cred in deleted:
+            users.setdefault(cred, []).append(model_group(item) or item.name)
+    for cred, models in sorted(users.items()):
+        names = ", ".join(sorted(set(models)))
+        yield Finding(
+            "ref.credential-in-use",
+            E,
+            f"credential_list.{cred}",
+            f"Credential {cred!r} is staged for deletion but models still use it: "
+            f"{names}. Point them at another credential first.",
+        )

@@ -1,0 +1,1 @@
+"""ops layer (see GUIDE: arrows point inwards only)."""

@@ -1,0 +1,1 @@
+"""remote layer (see GUIDE: arrows point inwards only)."""

@@ -1,0 +1,1 @@
+"""store layer (see GUIDE: arrows point inwards only)."""

@@ -1,0 +1,1 @@
+"""ui layer (see GUIDE: arrows point inwards only)."""
