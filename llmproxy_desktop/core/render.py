@@ -21,10 +21,13 @@ MANAGED_TOP_KEYS: Final = ("model_list", "credential_list", *SETTING_SECTIONS.va
 def canonical(value: JSONValue) -> JSONValue:
     """Recursively key-sorted copy: item data loses its key order in JSONB, the file must not
     depend on it."""
+    kind = type(value)  # exact dict/list checks: this runs per leaf of every model
+    if kind is dict:
+        return {k: canonical(value[k]) for k in sorted(value, key=str)}
+    if kind is list:
+        return [canonical(v) for v in value]
     if isinstance(value, Mapping):
         return {k: canonical(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
     return value
 
 

@@ -8,6 +8,7 @@ Every rule has a stable id. `validate_*` never raise, whatever the input.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -16,7 +17,7 @@ from .items import SETTING_SECTIONS, EffectiveItem, Item, ItemKind, Secret, live
 from .providers import KNOWN_PROVIDERS
 from .render import build_config
 from .secrets import SECRET_FIELDS, has_embedded_password, is_literal, looks_secret_key
-from .yamltext import decode_config_bytes, parse_yaml
+from .yamltext import decode_config_bytes, dump_yaml, parse_yaml
 
 ALLOWED_ROUTING_STRATEGIES: Final = (
     "simple-shuffle",
@@ -481,49 +482,70 @@ def _literal_secret(path: str, value: object) -> Iterator[Finding]:
     )
 
 
-def _suspicious_literals(config: Mapping[str, Any]) -> Iterator[Finding]:
-    """Warn about literal values under secret-looking keys the explicit rules do not cover."""
-    explicit = {
-        *(f"model_list[].litellm_params.{f}" for f in MODEL_SECRET_FIELDS),
-        *(f"litellm_settings.cache_params.{f}" for f in CACHE_SECRET_FIELDS),
-        *(f"router_settings.{f}" for f in ROUTER_SECRET_FIELDS),
-        *(f"general_settings.{f}" for f in GENERAL_SECRET_FIELDS),
+_EXPLICIT_SHAPES: Final = frozenset(
+    {
+        *(("model_list", "[]", "litellm_params", f) for f in MODEL_SECRET_FIELDS),
+        *(("litellm_settings", "cache_params", f) for f in CACHE_SECRET_FIELDS),
+        *(("router_settings", f) for f in ROUTER_SECRET_FIELDS),
+        *(("general_settings", f) for f in GENERAL_SECRET_FIELDS),
     }
-    for path, shape, key, value in _leaves(config):
-        if shape.startswith("credential_list") or shape in explicit:
+)
+
+
+def _suspicious_literals(config: Mapping[str, Any]) -> Iterator[Finding]:
+    """Literal values under secret-looking keys that the explicit rules do not cover: errors for
+    the known secret fields (and webhook URLs), warnings for other secret-looking keys."""
+    for trail, key, value in _string_leaves(config):
+        url_password = has_embedded_password(value)
+        secretish = isinstance(key, str) and (_secret_key(key) or "webhook" in key.lower())
+        if not (url_password or secretish) or not is_literal(value):
             continue
-        if isinstance(value, str) and has_embedded_password(value):
+        shape = tuple("[]" if isinstance(p, int) else p for p in trail)
+        if shape[:1] == ("credential_list",) or shape in _EXPLICIT_SHAPES:
+            continue  # covered by the credential and explicit-field rules
+        path = _path(trail)
+        if secretish and isinstance(key, str) and (key in SECRET_FIELDS or "webhook" in key):
+            yield from _literal_secret(path, value)
+        elif url_password:
             yield Finding(
                 "secret.url-password",
                 W,
                 path,
                 "This URL carries a password; use os.environ/VARIABLE instead.",
             )
-        elif isinstance(key, str) and looks_secret_key(key) and is_literal(value):
-            if key in SECRET_FIELDS or "webhook" in key:
-                yield from _literal_secret(path, value)
-            elif isinstance(value, str) and value.lower() not in PLACEHOLDER_KEYS:
-                yield Finding(
-                    "secret.literal-suspicious",
-                    W,
-                    path,
-                    f"{key!r} looks like a secret but holds a literal; prefer os.environ/VARIABLE.",
-                )
+        elif value.lower() not in PLACEHOLDER_KEYS:
+            yield Finding(
+                "secret.literal-suspicious",
+                W,
+                path,
+                f"{key!r} looks like a secret but holds a literal; prefer os.environ/VARIABLE.",
+            )
 
 
-def _leaves(config: Mapping[str, Any]) -> Iterable[tuple[str, str, object, object]]:
-    """(path, shape, key, value) for every leaf; shape drops list indexes. Iterative."""
-    stack: list[tuple[str, str, object, object]] = [("", "", None, config)]
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return looks_secret_key(key)
+
+
+def _string_leaves(config: Mapping[str, Any]) -> Iterator[tuple[tuple[object, ...], object, str]]:
+    """(trail, key, value) for every string leaf; the trail is built only for leaves (hot path:
+    plain dict/list checks, no ABC isinstance)."""
+    stack: list[tuple[tuple[object, ...], object, object]] = [((), None, config)]
     while stack:
-        path, shape, key, node = stack.pop()
-        if isinstance(node, Mapping):
-            for k, v in node.items():
-                stack.append((_where(path, k), _where(shape, k), k, v))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                stack.append((f"{path}[{i}]", f"{shape}[]", key, v))
-        else:
-            yield path, shape, key, node
+        trail, key, node = stack.pop()
+        if type(node) is dict:
+            stack.extend(((*trail, k), k, v) for k, v in node.items())
+        elif type(node) is list:
+            stack.extend(((*trail, i), key, v) for i, v in enumerate(node))
+        elif type(node) is str:
+            yield trail, key, node
+
+
+def _path(trail: tuple[object, ...]) -> str:
+    out = ""
+    for part in trail:
+        out = f"{out}[{part}]" if isinstance(part, int) else _where(out, part)
+    return out
 
 
 def _truthy(value: object) -> bool:
@@ -542,6 +564,11 @@ def _type_error(path: str, value: object, expected: str) -> Finding:
 
 def validate_items(effective: Iterable[EffectiveItem]) -> list[Finding]:
     """Findings for what Apply would render from the effective items; errors block Apply."""
+    return render_checked(effective)[1]
+
+
+def render_checked(effective: Iterable[EffectiveItem]) -> tuple[str, list[Finding]]:
+    """What Apply would write and its findings, building the config once (Apply needs both)."""
     effective = list(effective)
     live = live_items(effective)
     findings = list(_passthrough_findings(live))
@@ -551,7 +578,7 @@ def validate_items(effective: Iterable[EffectiveItem]) -> list[Finding]:
     findings += _credentials_in_use(live, deleted_credentials)
     config = build_config(live)
     findings += validate_config(config)
-    return findings
+    return dump_yaml(config), findings
 
 
 def _passthrough_findings(live: list[Item]) -> Iterator[Finding]:

@@ -211,7 +211,7 @@ class _Emitter:
             if self.redact:
                 v = _redacted_literal(k, v)
             head = f"{indent}{self.key(k)}:"
-            if isinstance(v, Mapping) and v:
+            if isinstance(v, dict) and v:
                 self.lines.append(head)
                 self.mapping(v, indent + _INDENT)
             elif isinstance(v, list) and v:
@@ -224,7 +224,7 @@ class _Emitter:
         for v in data:
             if self.redact and isinstance(v, str) and has_embedded_password(v):
                 v = mask_url_password(v)
-            if isinstance(v, Mapping) and v:
+            if isinstance(v, dict) and v:
                 start = len(self.lines)
                 self.mapping(v, indent + _INDENT)
                 # "- " takes the place of the first key's indentation.
@@ -236,7 +236,7 @@ class _Emitter:
                 self.lines.append(f"{indent}- {self.inline(v)}")
 
     def inline(self, value: JSONValue) -> str:
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return "{}"
         if isinstance(value, list):
             return "[]"
@@ -259,7 +259,7 @@ def _redacted_literal(key: object, value: JSONValue) -> JSONValue:
 def dump_yaml(data: JSONValue, *, redact: bool = False) -> str:
     """Block-style YAML for JSON-shaped data. Secrets become literals, or *** when redacting."""
     emitter = _Emitter(redact=redact)
-    if isinstance(data, Mapping) and data:
+    if isinstance(data, dict) and data:
         emitter.mapping(data, "")
     elif isinstance(data, list) and data:
         emitter.sequence(data, "")
