@@ -419,3 +419,31 @@ def test_a_staged_new_model_with_a_bad_reference_blocks_apply() -> None:
     assert has_errors(validate_items(effective))
     with_target = [*effective, EffectiveItem(_model("2", "claude"), Flag.NEW)]
     assert not has_errors(validate_items(with_target))
+
+
+def test_webhook_urls_anywhere_must_not_be_literals() -> None:
+    config = {"environment_variables": {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/T/B/x"}}
+    found = _rules(validate_config(config))
+    assert "secret.literal@environment_variables.SLACK_WEBHOOK_URL" in found
+
+
+def test_urls_with_passwords_and_secret_looking_keys_warn() -> None:
+    config = {
+        "callback_settings": {"otel": {"endpoint": "https://user:pw@collector:4318"}},
+        "guardrails": [{"litellm_params": {"auth_token": "abc123"}}],
+    }
+    found = _rules(validate_config(config))
+    assert found["secret.url-password@callback_settings.otel.endpoint"].severity is Severity.WARNING
+    assert "secret.literal-suspicious@guardrails[0].litellm_params.auth_token" in found
+
+
+def test_no_secret_value_reaches_a_repr_or_a_finding() -> None:
+    item = Item(ItemKind.CREDENTIAL, "c", {"credential_values": {"api_key": Secret("sk-hidden")}})
+    assert "sk-hidden" not in repr(item) and "sk-hidden" not in str(item)
+    assert "sk-hidden" not in f"{Secret('sk-hidden')}"
+    config = {
+        "model_list": [
+            {"model_name": "m", "litellm_params": {"model": "openai/x", "api_key": "sk-hidden"}}
+        ]
+    }
+    assert all("sk-hidden" not in f.line() for f in validate_config(config))
