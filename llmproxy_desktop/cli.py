@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Admin for self-hosted LiteLLM gateways. Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # The GUI's smoke-test option; declared here so "--quit-after-ms 100" is not read as a command.
+    parser.add_argument("--quit-after-ms", type=int, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     validate = commands.add_parser("validate", help="check a LiteLLM config.yaml")
     validate.add_argument("path")
@@ -110,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from .ui.app import run_gui  # Qt only when a window is wanted
 
+            if args.quit_after_ms is not None:
+                rest = [f"--quit-after-ms={args.quit_after_ms}", *rest]
             return run_gui(rest)
         if rest:
             raise CliError(f"unrecognised arguments: {' '.join(rest)}")

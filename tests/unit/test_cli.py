@@ -136,3 +136,22 @@ def test_console_script_reports_its_version() -> None:
     exe = Path(sys.executable).with_name("llmproxy-desktop")
     done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("llmproxy-desktop ")
+
+
+def test_the_gui_smoke_option_is_not_mistaken_for_a_command(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("llmproxy-desktop")
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    done = subprocess.run(
+        [str(exe), "--quit-after-ms", "50"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,102 @@
+"""The welcome page: what the app is, shown until the first stack has been added."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from llmproxy_desktop.ui.resources import app_icon
+from llmproxy_desktop.ui.theme import TextStyle, text_font
+
+APP_NAME = "LLM-Proxy Desktop"
+DESCRIPTION = (
+    "Run your self-hosted LiteLLM gateways from one window: "
+    "stage changes, review them, then apply them in one step."
+)
+ADD_STACK_TEXT = "Add Stack…"
+ADD_STACK_TOOLTIP = (
+    "Stacks arrive with the remote milestone: connecting to a LiteLLM gateway over SSH "
+    "is not available in this version yet."
+)
+ADD_STACK_NOTE = "Connecting to stacks over SSH arrives with the remote milestone."
+
+_ICON_SIZE = 96
+_CONTENT_WIDTH = 520
+
+
+class WelcomePage(QWidget):
+    """A centred column: icon, app name, one-line description and the (disabled) first step."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcomePage")
+
+        self.icon_label = QLabel()
+        self.icon_label.setPixmap(app_icon().pixmap(_ICON_SIZE, _ICON_SIZE))
+        self.icon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.title_label = QLabel(APP_NAME)
+        self.title_label.setFont(text_font(TextStyle.LARGE_TITLE))
+        self.title_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title_label.setAccessibleName(APP_NAME)
+
+        self.description_label = _secondary_label(
+            DESCRIPTION, TextStyle.TITLE_3, QFont.Weight.Normal
+        )
+        self.description_label.setWordWrap(True)
+        self.description_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.add_stack_button = QPushButton(ADD_STACK_TEXT)
+        self.add_stack_button.setEnabled(False)
+        self.add_stack_button.setToolTip(ADD_STACK_TOOLTIP)
+        self.add_stack_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.add_stack_button.setMinimumWidth(140)
+
+        # Tooltips are easy to miss; say the same thing in plain sight.
+        self.add_stack_note = _secondary_label(ADD_STACK_NOTE, TextStyle.CALLOUT)
+
+        column = QWidget()
+        column.setMaximumWidth(_CONTENT_WIDTH)
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.setSpacing(8)
+        column_layout.addWidget(self.icon_label)
+        column_layout.addSpacing(12)
+        column_layout.addWidget(self.title_label)
+        column_layout.addWidget(self.description_label)
+        column_layout.addSpacing(20)
+        column_layout.addWidget(self.add_stack_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column_layout.addWidget(self.add_stack_note)
+
+        # Centre the column with stretches, not an alignment flag: an aligned widget is given its
+        # size hint, which ignores height-for-width, and the wrapped description gets clipped.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 100)
+        row.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 20, 20, 20)
+        layout.addStretch(2)
+        layout.addLayout(row)
+        layout.addStretch(3)  # a little above centre reads as centred
+
+
+def _secondary_label(text: str, style: TextStyle, weight: QFont.Weight | None = None) -> QLabel:
+    """A centred label in the secondary text colour, which follows palette changes."""
+    label = QLabel(text)
+    font = text_font(style)
+    if weight is not None:
+        font.setWeight(weight)
+    label.setFont(font)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
