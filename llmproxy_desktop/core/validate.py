@@ -504,7 +504,11 @@ def _suspicious_literals(config: Mapping[str, Any]) -> Iterator[Finding]:
         if shape[:1] == ("credential_list",) or shape in _EXPLICIT_SHAPES:
             continue  # covered by the credential and explicit-field rules
         path = _path(trail)
-        if secretish and isinstance(key, str) and (key in SECRET_FIELDS or "webhook" in key.lower()):
+        if (
+            secretish
+            and isinstance(key, str)
+            and (key in SECRET_FIELDS or "webhook" in key.lower())
+        ):
             yield from _literal_secret(path, value)
         elif url_password:
             yield Finding(
