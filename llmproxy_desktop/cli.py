@@ -39,10 +39,12 @@ def _read(path: str) -> bytes:
     try:
         if file.is_dir():
             raise CliError(f"{path}: is a directory, not a config file")
-        if file.stat().st_size > MAX_CONFIG_BYTES:
-            size = file.stat().st_size / (1024 * 1024)
+        with file.open("rb") as stream:  # bounded: /dev/zero or a pipe has no size to stat
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            size = max(file.stat().st_size, len(data)) / (1024 * 1024)
             raise CliError(f"{path}: {size:.1f} MB is too large for a LiteLLM config (max 8 MB)")
-        return file.read_bytes()
+        return data
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
     except PermissionError:

@@ -10,9 +10,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from .items import REDACTED, EffectiveItem, Flag, Item, ItemKey, JSONValue, Secret, live_items
+from .items import (
+    REDACTED,
+    SETTING_SECTIONS,
+    EffectiveItem,
+    Flag,
+    Item,
+    ItemKey,
+    JSONValue,
+    Secret,
+    live_items,
+)
 from .render import render
-from .secrets import redact
+from .secrets import looks_secret_key, mask_secret_value, redact
 
 _MISSING: Final = object()
 
@@ -46,7 +56,9 @@ def diff_items(applied: Iterable[Item], effective: Iterable[EffectiveItem]) -> l
         old = before.get(e.item.key)
         old_data = old.data if old is not None else _MISSING
         new_data = _MISSING if e.flag is Flag.DELETED else e.item.data
-        fields = tuple(_leaf_changes("", old_data, new_data))
+        # A settings item's name is its key in the file (master_key, redis_password...).
+        named_secret = e.item.kind in SETTING_SECTIONS and _secret_name(e.item.name)
+        fields = tuple(_leaf_changes("", old_data, new_data, named_secret))
         changes.append(ItemChange(e.item.key, e.flag, fields))
     return sorted(changes, key=lambda c: (c.key.kind.value, c.key.name))
 
@@ -68,13 +80,29 @@ def _shown(value: object) -> JSONValue:
     return value
 
 
-def _leaf_changes(path: str, old: object, new: object) -> Iterable[FieldChange]:
+def _leaf_changes(
+    path: str, old: object, new: object, under_secret: bool = False
+) -> Iterable[FieldChange]:
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in sorted({*old, *new}, key=str):
             sub = f"{path}.{key}" if path else str(key)
-            yield from _leaf_changes(sub, old.get(key, _MISSING), new.get(key, _MISSING))
+            secret_key = under_secret or (isinstance(key, str) and _secret_name(key))
+            yield from _leaf_changes(
+                sub, old.get(key, _MISSING), new.get(key, _MISSING), secret_key
+            )
         return
     if old == new and type(old) is type(new):
         return
-    secret = isinstance(old, Secret) or isinstance(new, Secret)
-    yield FieldChange(path or "(value)", _shown(old), _shown(new), secret)
+    secret = under_secret or isinstance(old, Secret) or isinstance(new, Secret)
+    if secret:
+        yield FieldChange(path or "(value)", _masked(old), _masked(new), True)
+    else:
+        yield FieldChange(path or "(value)", _shown(old), _shown(new))
+
+
+def _secret_name(key: str) -> bool:
+    return looks_secret_key(key) or "webhook" in key.lower()
+
+
+def _masked(value: object) -> JSONValue:
+    return None if value is _MISSING else mask_secret_value(value)

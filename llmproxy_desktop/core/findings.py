@@ -23,8 +23,16 @@ class Finding:
     message: str
 
     def line(self) -> str:
-        """One line for terminals and logs."""
-        return f"{self.rule}\t{self.severity.value}\t{self.path or '-'}\t{self.message}"
+        """One tab-separated line for terminals and logs; control characters that came from
+        the config (a key with a newline or tab) are escaped so they cannot forge lines."""
+        path = _one_line(self.path) or "-"
+        return f"{self.rule}\t{self.severity.value}\t{path}\t{_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

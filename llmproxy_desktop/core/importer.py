@@ -16,7 +16,7 @@ from typing import Any, Final
 from .findings import Finding, Severity
 from .items import PASSTHROUGH_NAME, SETTING_SECTIONS, Item, ItemKind, Secret
 from .render import MANAGED_TOP_KEYS
-from .secrets import is_literal, looks_secret_key
+from .secrets import is_literal_secret, looks_secret_key
 from .validate import validate_config
 from .yamltext import dump_yaml, parse_yaml
 
@@ -39,14 +39,12 @@ class ImportResult:
 def import_config(text: str) -> ImportResult:
     """Split config.yaml text into items. Never raises on bad input: it returns findings."""
     parsed = parse_yaml(text)
-    if not parsed.ok:
+    if not parsed.usable:
         return ImportResult((), parsed.findings)
     config = parsed.value
-    if config is None:
-        config = {}
+    findings = [*parsed.findings, *validate_config(config)]
     if not isinstance(config, dict):
-        return ImportResult((), tuple(validate_config(config)))
-    findings = list(validate_config(config))
+        return ImportResult((), tuple(findings))
     items: list[Item] = []
     items += _models(config.get("model_list"), findings)
     items += _credentials(config.get("credential_list"))
@@ -62,7 +60,10 @@ def import_config(text: str) -> ImportResult:
 
 def stable_model_id(index: int, entry: object) -> str:
     """A deterministic UUID for a model entry that has no model_info.id."""
-    body = json.dumps(entry, sort_keys=True, default=str)
+    try:
+        body = json.dumps(entry, sort_keys=True, default=str)
+    except TypeError:  # keys of mixed types cannot be sorted
+        body = repr(entry)
     return str(uuid.uuid5(_MODEL_ID_NAMESPACE, f"{index}:{body}"))
 
 
@@ -111,12 +112,14 @@ def _credentials(credential_list: object) -> list[Item]:
     if not isinstance(credential_list, list):
         return []
     items: list[Item] = []
+    seen: set[str] = set()
     for entry in credential_list:
         if not isinstance(entry, Mapping):
             continue
         name = entry.get("credential_name")
-        if not isinstance(name, str) or not name:
-            continue  # reported by validation
+        if not isinstance(name, str) or not name or name in seen:
+            continue  # reported by validation (missing or duplicate name)
+        seen.add(name)
         data = {k: v for k, v in entry.items() if k != "credential_name"}
         values = entry.get("credential_values")
         if isinstance(values, Mapping):
@@ -126,6 +129,11 @@ def _credentials(credential_list: object) -> list[Item]:
 
 
 def _vault_if_secret(key: object, value: object) -> object:
-    if isinstance(key, str) and looks_secret_key(key) and is_literal(value):
-        return Secret(str(value))
-    return value
+    """Literal secrets go into the vault: strings as they are, numbers as their text, inline
+    mappings (e.g. a service-account JSON under vertex_credentials) as JSON text, which LiteLLM
+    accepts in place of the mapping."""
+    if not (isinstance(key, str) and looks_secret_key(key) and is_literal_secret(value)):
+        return value
+    if isinstance(value, dict | list):
+        return Secret(json.dumps(value, sort_keys=True, default=str))
+    return Secret(str(value))

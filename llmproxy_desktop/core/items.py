@@ -8,7 +8,7 @@ LiteLLM reads. Everything in this module is pure: no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -47,11 +47,27 @@ class Flag(StrEnum):
     DELETED = "deleted"
 
 
-@dataclass(frozen=True, eq=True)
 class Secret:
-    """A secret value held by the vault. Its value is never part of repr/str/format."""
+    """A secret value held by the vault. Its value is never part of repr/str/format.
 
-    value: str = field(repr=False)
+    Deliberately not a dataclass: `dataclasses.asdict` on an item would otherwise copy the value
+    out as a plain string.
+    """
+
+    __slots__ = ("_value",)
+    _value: str
+
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
 
     def __repr__(self) -> str:
         return "Secret(***)"
@@ -62,9 +78,12 @@ class Secret:
     def __format__(self, spec: str) -> str:
         return REDACTED
 
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return (Secret, (self._value,))
+
     def reveal(self) -> str:
-        """The literal, for the rendered file only."""
-        return self.value
+        """The literal, for the rendered file and the vault only."""
+        return self._value
 
 
 @dataclass(frozen=True)

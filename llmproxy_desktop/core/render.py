@@ -64,7 +64,7 @@ def credential_entry(item: Item) -> dict[str, Any]:
         "credential_values": canonical(values) if isinstance(values, Mapping) else {},
         "credential_info": canonical(info) if isinstance(info, Mapping) else {},
     }
-    for k in sorted(data):
+    for k in sorted(data, key=str):
         if k not in ("credential_values", "credential_info"):
             entry[k] = canonical(data[k])
     return entry
@@ -81,7 +81,7 @@ def passthrough_mapping(items: Iterable[Item]) -> dict[str, Any]:
     for item in items:
         if item.kind is ItemKind.PASSTHROUGH and isinstance(item.data, str) and item.data.strip():
             parsed = parse_yaml(item.data)
-            if parsed.ok and isinstance(parsed.value, dict):
+            if parsed.usable and isinstance(parsed.value, dict):
                 return parsed.value
     return {}
 

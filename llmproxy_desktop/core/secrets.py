@@ -28,7 +28,17 @@ SECRET_FIELDS: Final = frozenset(
 )
 
 # Words that make an unknown key look secret when they end it (api_key, auth_token, ...).
-_SECRET_WORDS: Final = ("key", "secret", "password", "token", "credentials", "passphrase")
+_SECRET_WORDS: Final = (
+    "key",
+    "secret",
+    "password",
+    "token",
+    "credentials",
+    "passphrase",
+    "authorization",
+)
+# Header values that carry a credential whatever their key is called.
+_AUTH_SCHEMES: Final = ("bearer ", "basic ", "token ")
 _WORD_SPLIT: Final = re.compile(r"[_\-.]")
 # scheme://user:password@host: a credential embedded in a URL.
 _URL_WITH_PASSWORD: Final = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://[^/@\s:]*:)([^/@\s]+)@")
@@ -40,6 +50,11 @@ def looks_secret_key(key: str) -> bool:
         return True
     words = [w for w in _WORD_SPLIT.split(key.lower()) if w]
     return bool(words) and words[-1] in _SECRET_WORDS
+
+
+def is_auth_header_value(value: object) -> bool:
+    """True for `Bearer …`/`Basic …`/`Token …` header values."""
+    return isinstance(value, str) and value[:7].lower().startswith(_AUTH_SCHEMES)
 
 
 def has_embedded_password(value: str) -> bool:
@@ -55,6 +70,30 @@ def mask_url_password(value: str) -> str:
 def is_literal(value: object) -> bool:
     """A non-empty string that is neither an os.environ/ reference nor a vault Secret."""
     return isinstance(value, str) and value.strip() != "" and not is_env_reference(value)
+
+
+def is_literal_secret(value: object) -> bool:
+    """A value that, under a secret field, is a plaintext secret: a literal string, a number, or
+    a non-empty mapping/list (e.g. vertex_credentials given inline). Vault Secrets and
+    os.environ/ references are not."""
+    if value is None or isinstance(value, Secret | bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, dict | list):
+        return bool(value)
+    return is_literal(value)
+
+
+def mask_secret_value(value: JSONValue) -> JSONValue:
+    """The value as previews show it under a secret key: every literal leaf as ***."""
+    if isinstance(value, dict):
+        return {k: mask_secret_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secret_value(v) for v in value]
+    if isinstance(value, Secret) or is_literal_secret(value):
+        return REDACTED
+    return value
 
 
 def map_secrets(data: JSONValue, transform: Callable[[Secret], JSONValue]) -> JSONValue:

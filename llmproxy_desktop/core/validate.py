@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import math
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -16,7 +17,13 @@ from .findings import Finding, Severity
 from .items import SETTING_SECTIONS, EffectiveItem, Item, ItemKind, Secret, live_items, model_group
 from .providers import KNOWN_PROVIDERS
 from .render import build_config
-from .secrets import SECRET_FIELDS, has_embedded_password, is_literal, looks_secret_key
+from .secrets import (
+    SECRET_FIELDS,
+    has_embedded_password,
+    is_literal,
+    is_literal_secret,
+    looks_secret_key,
+)
 from .yamltext import decode_config_bytes, dump_yaml, parse_yaml
 
 ALLOWED_ROUTING_STRATEGIES: Final = (
@@ -36,19 +43,43 @@ KNOWN_MISTAKES: Final = {
 }
 CACHE_SSL_KEYS: Final = ("ssl", "ssl_check_hostname", "ssl_cert_reqs")
 
-# What each LiteLLM cache type needs to construct (any one of each tuple).
+# What each LiteLLM cache type needs to load (read from LiteLLM 1.108.7, checked by the oracle
+# tests): any one alternative, every key of it. We ask for explicit keys even where LiteLLM would
+# fall back to REDIS_* environment variables, so the file says what runs.
 CACHE_REQUIREMENTS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
-    "local": (),
-    "disk": (),
-    "redis": (("host", "url", "redis_url", "redis_startup_nodes", "sentinel_nodes"),),
-    "redis-semantic": (("host", "url", "redis_url"), ("similarity_threshold",)),
-    "valkey-semantic": (("host", "url", "redis_url"), ("similarity_threshold",)),
-    "qdrant-semantic": (("qdrant_collection_name",), ("similarity_threshold",)),
+    "local": ((),),
+    "disk": ((),),
+    "redis": (("host",), ("url",), ("redis_startup_nodes",), ("sentinel_nodes",)),
+    "redis-semantic": (
+        ("similarity_threshold", "redis_url"),
+        ("similarity_threshold", "host", "port", "password"),
+    ),
+    "valkey-semantic": (("similarity_threshold", "redis_url"), ("similarity_threshold", "host")),
+    "qdrant-semantic": (("qdrant_collection_name", "similarity_threshold", "qdrant_api_base"),),
     "s3": (("s3_bucket_name",),),
     "gcs": (("gcs_bucket_name",),),
-    "azure-blob": (("azure_account_url",), ("azure_blob_container",)),
+    "azure-blob": (("azure_account_url", "azure_blob_container"),),
 }
-DEFAULT_CACHE_TYPE: Final = "redis"  # what LiteLLM's proxy assumes when cache_params has no type
+# Types that construct but do not work with the pinned LiteLLM image as shipped.
+CACHE_TYPE_CAVEATS: Final[Mapping[str, tuple[Severity, str]]] = {
+    "valkey-semantic": (
+        Severity.ERROR,
+        "fails to load in LiteLLM 1.108.7 (an import error "
+        "with its redis client); use redis-semantic against Valkey instead.",
+    ),
+    "disk": (
+        Severity.WARNING,
+        "needs the diskcache package, which LiteLLM's proxy install does not include.",
+    ),
+}
+NUMERIC_MODEL_PARAMS: Final = (
+    "rpm",
+    "tpm",
+    "timeout",
+    "stream_timeout",
+    "max_retries",
+    "max_parallel_requests",
+)
 
 MODEL_SECRET_FIELDS: Final = (
     "api_key",
@@ -96,9 +127,9 @@ def validate_bytes(raw: bytes) -> list[Finding]:
 def validate_text(text: str) -> list[Finding]:
     """Findings for config.yaml text."""
     parsed = parse_yaml(text)
-    if not parsed.ok:
+    if not parsed.usable:
         return list(parsed.findings)
-    return validate_config({} if parsed.value is None else parsed.value)
+    return [*parsed.findings, *validate_config(parsed.value)]
 
 
 def validate_config(config: object) -> list[Finding]:
@@ -119,6 +150,12 @@ class _Checker:
 
     def run(self) -> Iterator[Finding]:
         config = self.config
+        if config is None or config == {}:
+            yield Finding(
+                "config.empty", E, "", "The config is empty; LiteLLM refuses to start without one."
+            )
+            return
+        yield from _unstorable(config)
         if not isinstance(config, Mapping):
             kind = type(config).__name__
             yield Finding(
@@ -138,6 +175,9 @@ class _Checker:
             else:
                 sections[name] = {}
                 yield _type_error(name, value, "a mapping")
+        env = config.get("environment_variables")
+        if env is not None and not isinstance(env, Mapping):
+            yield _type_error("environment_variables", env, "a mapping of VARIABLE: value")
         models = config.get("model_list")
         if models is not None and not isinstance(models, list):
             yield _type_error("model_list", models, "a list of models")
@@ -214,8 +254,17 @@ class _Checker:
                     "model.provider-unknown",
                     W,
                     _where(ppath, "model"),
-                    f"{prefix!r} is not a provider LiteLLM knows; check the prefix "
-                    "(e.g. openai/, anthropic/, bedrock/).",
+                    f"{prefix!r} is not a provider LiteLLM knows; it would drop this deployment "
+                    "silently. Check the prefix (e.g. openai/, anthropic/, bedrock/).",
+                )
+        for field in NUMERIC_MODEL_PARAMS:
+            if field in params and not _is_number(params[field]):
+                yield Finding(
+                    "model.param-type",
+                    E,
+                    _where(ppath, field),
+                    f"{field} must be a number; LiteLLM silently drops a deployment "
+                    f"with {field}: {params[field]!r}.",
                 )
         for field in MODEL_SECRET_FIELDS:
             value = params.get(field)
@@ -261,12 +310,19 @@ class _Checker:
                 )
             else:
                 names.add(name)
+            if not isinstance(entry.get("credential_info"), Mapping):
+                yield Finding(
+                    "credential.info-missing",
+                    E,
+                    _where(path, "credential_info"),
+                    "LiteLLM requires credential_info (a mapping, may be {}).",
+                )
             values = entry.get("credential_values")
             if not isinstance(values, Mapping):
                 yield _type_error(_where(path, "credential_values"), values, "a mapping")
                 continue
             for key, value in values.items():
-                if isinstance(key, str) and looks_secret_key(key) and is_literal(value):
+                if isinstance(key, str) and looks_secret_key(key) and is_literal_secret(value):
                     yield Finding(
                         "secret.literal-credential",
                         W,
@@ -307,27 +363,18 @@ class _Checker:
                 )
         for field in CACHE_SECRET_FIELDS:
             yield from _literal_secret(_where(path, field), params.get(field))
-        cache_type = params.get("type", DEFAULT_CACHE_TYPE)
-        if cache_type not in CACHE_REQUIREMENTS:
-            known = ", ".join(CACHE_REQUIREMENTS)
+        cache = settings.get("cache")
+        if isinstance(cache, str) and cache.strip().lower() in ("true", "false"):
             yield Finding(
-                "cache.type-unknown",
-                E,
-                _where(path, "type"),
-                f"Unknown cache type {cache_type!r}; LiteLLM knows {known}.",
+                "cache.not-boolean",
+                W,
+                "litellm_settings.cache",
+                f"cache: {cache!r} is text, which LiteLLM ignores (no cache is built); "
+                "write true or false without quotes.",
             )
-        elif _truthy(settings.get("cache")):
-            for options in CACHE_REQUIREMENTS[cache_type]:
-                if not any(params.get(o) not in (None, "") for o in options):
-                    need = " or ".join(options)
-                    yield Finding(
-                        "cache.params-missing",
-                        E,
-                        path,
-                        f"cache: true with type {cache_type!r} needs cache_params.{need} "
-                        "(e.g. host: os.environ/REDIS_HOST).",
-                    )
+        yield from _cache_type(path, params, enabled=cache is True)
 
+    # -- general_settings ----------------------------------------------------------------------
     # -- general_settings ----------------------------------------------------------------------
     def general(self, general: Mapping[str, Any]) -> Iterator[Finding]:
         for field in GENERAL_SECRET_FIELDS:
@@ -346,29 +393,87 @@ class _Checker:
             for alert, urls in webhooks.items():
                 for i, url in enumerate(urls if isinstance(urls, list) else [urls]):
                     suffix = f"[{i}]" if isinstance(urls, list) else ""
-                    yield from _literal_secret(
-                        f"general_settings.alert_to_webhook_url.{alert}{suffix}", url
-                    )
+                    where = f"general_settings.alert_to_webhook_url.{alert}{suffix}"
+                    if isinstance(url, str | Secret):
+                        yield from _literal_secret(where, url)
+                    else:
+                        yield _type_error(where, url, "a webhook URL (os.environ/VARIABLE)")
+        elif webhooks is not None:
+            yield _type_error(
+                "general_settings.alert_to_webhook_url",
+                webhooks,
+                "a mapping {alert type: webhook URL}",
+            )
+
+
+def _cache_type(path: str, params: Mapping[str, Any], *, enabled: bool) -> Iterator[Finding]:
+    if "type" not in params:
+        if params and enabled and any(k in params for k in ("host", "port", "url")):
+            yield Finding(
+                "cache.type-missing",
+                W,
+                _where(path, "type"),
+                "cache_params has no type: LiteLLM then builds an in-memory cache and "
+                "ignores host/port. Add type: redis.",
+            )
+        # No cache_params at all: LiteLLM assumes redis from REDIS_* environment variables.
+        cache_type = "redis" if not params else "local"
+    else:
+        cache_type = params["type"]
+    if not isinstance(cache_type, str) or cache_type not in CACHE_REQUIREMENTS:
+        known = ", ".join(CACHE_REQUIREMENTS)
+        yield Finding(
+            "cache.type-unknown",
+            E,
+            _where(path, "type"),
+            f"Unknown cache type {cache_type!r}; LiteLLM knows {known}.",
+        )
+        return
+    if not enabled:
+        return
+    if cache_type in CACHE_TYPE_CAVEATS:
+        severity, caveat = CACHE_TYPE_CAVEATS[cache_type]
+        yield Finding(
+            "cache.type-unusable",
+            severity,
+            _where(path, "type"),
+            f"Cache type {cache_type!r} {caveat}",
+        )
+    alternatives = CACHE_REQUIREMENTS[cache_type]
+    if not any(all(params.get(k) not in (None, "") for k in keys) for keys in alternatives):
+        need = " or ".join(" + ".join(keys) for keys in alternatives)
+        yield Finding(
+            "cache.params-missing",
+            E,
+            path,
+            f"cache: true with type {cache_type!r} needs cache_params {need} "
+            "(e.g. host: os.environ/REDIS_HOST).",
+        )
 
 
 class _Groups:
     """Model-group names a reference may point at: model names, aliases and wildcards."""
 
     def __init__(self, names: set[str], aliases: set[str]) -> None:
-        self.names = names | aliases
+        self.models = names
+        self.aliases = aliases
         self.patterns = [n for n in names if "*" in n]
 
-    def __contains__(self, name: object) -> bool:
+    def is_model(self, name: object) -> bool:
+        """A real model group (aliases resolve one level only, so they must end here)."""
         if not isinstance(name, str):
             return False
-        return name in self.names or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+        return name in self.models or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+    def __contains__(self, name: object) -> bool:
+        return self.is_model(name) or (isinstance(name, str) and name in self.aliases)
 
 
 def _model_groups(model_list: list[Any], router: Mapping[str, Any]) -> _Groups:
-    names = {e.get("model_name") for e in model_list if isinstance(e, Mapping)}
+    names = [e.get("model_name") for e in model_list if isinstance(e, Mapping)]
     aliases = router.get("model_group_alias")
-    alias_names = set(aliases) if isinstance(aliases, Mapping) else set()
-    return _Groups({n for n in names if isinstance(n, str)}, {str(a) for a in alias_names})
+    alias_names = {str(a) for a in aliases} if isinstance(aliases, Mapping) else set()
+    return _Groups({n for n in names if isinstance(n, str)}, alias_names)
 
 
 def _strategy(path: str, value: object) -> Iterator[Finding]:
@@ -456,22 +561,23 @@ def _alias_refs(aliases: object, groups: _Groups) -> Iterator[Finding]:
         return
     for alias, target in aliases.items():
         name = target.get("model") if isinstance(target, Mapping) else target
-        if name not in groups or name == alias:
-            yield _dangling(f"{path}.{alias}", name)
+        if not groups.is_model(name):
+            hint = " (an alias must point at a model group, not at another alias)"
+            yield _dangling(f"{path}.{alias}", name, hint if name in groups.aliases else "")
 
 
-def _dangling(path: str, name: object) -> Finding:
+def _dangling(path: str, name: object, hint: str = "") -> Finding:
     return Finding(
         "ref.dangling",
         E,
         path,
-        f"{name!r} is not a model group of this config; a fallback or alias to it "
+        f"{name!r} is not a model group of this config{hint}; a fallback or alias to it "
         "would fail only when it fires.",
     )
 
 
 def _literal_secret(path: str, value: object) -> Iterator[Finding]:
-    if isinstance(value, Secret) or not is_literal(value):
+    if not is_literal_secret(value):
         return
     yield Finding(
         "secret.literal",
@@ -552,6 +658,61 @@ def _path(trail: tuple[object, ...]) -> str:
     return out
 
 
+def _unstorable(config: object) -> Iterator[Finding]:
+    """Values neither JSON (the Master's store) nor LiteLLM's database can hold."""
+    stack: list[tuple[tuple[object, ...], object]] = [((), config)]
+    while stack:
+        trail, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(((*trail, k), v) for k, v in node.items())
+            if any(not isinstance(k, str) for k in node):
+                yield Finding(
+                    "config.key-type",
+                    E,
+                    _path(trail),
+                    "Mapping keys must be text; quote numbers and booleans used as keys.",
+                )
+        elif isinstance(node, list):
+            stack.extend(((*trail, i), v) for i, v in enumerate(node))
+        elif isinstance(node, str):
+            if "\x00" in node:
+                yield Finding(
+                    "config.nul-character",
+                    E,
+                    _path(trail),
+                    "This text contains a NUL character, which cannot be stored.",
+                )
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                yield Finding(
+                    "config.number",
+                    E,
+                    _path(trail),
+                    f"{node} is not a finite number; use a real value.",
+                )
+        elif node is not None and not isinstance(node, bool | int | Secret):
+            yield Finding(
+                "config.type",
+                E,
+                _path(trail),
+                f"A {type(node).__name__} value has no place in a LiteLLM config.",
+            )
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or value is None:
+        return value is None
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
 def _truthy(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
@@ -598,8 +759,8 @@ def _passthrough_findings(live: list[Item]) -> Iterator[Finding]:
             )
             continue
         parsed = parse_yaml(item.data, path="passthrough")
-        if not parsed.ok:
-            yield from parsed.findings
+        yield from parsed.findings
+        if not parsed.usable:
             continue
         if parsed.value is None:
             continue
@@ -664,7 +825,7 @@ def _credentials_in_use(live: list[Item], deleted: set[str]) -> Iterator[Finding
             continue
         params = item.data.get("litellm_params")
         cred = params.get("litellm_credential_name") if isinstance(params, Mapping) else None
-        if cred in deleted:
+        if isinstance(cred, str) and cred in deleted:
             users.setdefault(cred, []).append(model_group(item) or item.name)
     for cred, models in sorted(users.items()):
         names = ", ".join(sorted(set(models)))

@@ -13,18 +13,90 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import yaml
 
 from .findings import Finding, Severity
 from .items import REDACTED, JSONValue, Secret
-from .secrets import has_embedded_password, is_literal, looks_secret_key, mask_url_password
+from .secrets import (
+    has_embedded_password,
+    is_auth_header_value,
+    looks_secret_key,
+    mask_secret_value,
+    mask_url_password,
+)
 
 MAX_CONFIG_BYTES: Final = 8 * 1024 * 1024  # a 373-model real config is ~100 kB
 MAX_DEPTH: Final = 64
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """libyaml's safe loader that yields JSON-shaped data and notes what it had to change.
+
+    PyYAML keeps the last of two equal keys silently and builds dates, bytes and sets; a config
+    that the Master stores as JSON and renders back must not change meaning on the way, so
+    duplicates, non-string keys and non-JSON tags become findings instead.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.problems: list[Finding] = []
+
+    def note(self, rule: str, severity: Severity, node: yaml.Node, message: str) -> None:
+        line = node.start_mark.line + 1 if node.start_mark else 0
+        self.problems.append(Finding(rule, severity, "", f"Line {line}: {message}"))
+
+    def construct_json_mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.note(
+                    "config.key-type",
+                    Severity.ERROR,
+                    key_node,
+                    "a mapping key must be a plain name, not a list or mapping.",
+                )
+                continue
+            key = key_node.value
+            if key_node.tag != "tag:yaml.org,2002:str":
+                self.note(
+                    "config.key-type",
+                    Severity.WARNING,
+                    key_node,
+                    f"the key {key!r} is read as the text {key!r}; quote it to say so.",
+                )
+            if key in mapping:
+                self.note(
+                    "config.key-duplicate",
+                    Severity.ERROR,
+                    key_node,
+                    f"the key {key!r} appears twice in one mapping; YAML keeps only the "
+                    "last, so the first would be lost silently.",
+                )
+            mapping[key] = self.construct_object(value_node, deep=True)
+        return mapping
+
+    def construct_text_scalar(self, node: yaml.ScalarNode) -> str:
+        # Dates stay as written: JSON has no date, and LiteLLM reads these fields as text.
+        return str(node.value)
+
+    def construct_unsupported(self, node: yaml.Node) -> None:
+        self.note(
+            "config.yaml-type",
+            Severity.ERROR,
+            node,
+            f"the YAML type {node.tag} has no place in a LiteLLM config.",
+        )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_json_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_text_scalar)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_unsupported)
 
 
 @dataclass(frozen=True)
@@ -33,14 +105,16 @@ class Parsed:
 
     value: JSONValue
     findings: tuple[Finding, ...] = ()
+    usable: bool = True  # False when the text could not be read at all (value is None)
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """Read without any problem."""
+        return self.usable and not self.findings
 
 
 def _error(rule: str, message: str, path: str = "") -> Parsed:
-    return Parsed(None, (Finding(rule, Severity.ERROR, path, message),))
+    return Parsed(None, (Finding(rule, Severity.ERROR, path, message),), usable=False)
 
 
 def decode_config_bytes(raw: bytes) -> tuple[str | None, Finding | None]:
@@ -74,8 +148,9 @@ def parse_yaml(text: str, *, path: str = "") -> Parsed:
     """Parse YAML text. Never raises: syntax errors, bombs and deep nesting become findings."""
     if len(text) > MAX_CONFIG_BYTES:
         return _error("config.too-large", "The YAML text is larger than 8 MB.", path)
+    loader = _Loader(text)
     try:
-        value = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        value = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -87,6 +162,12 @@ def parse_yaml(text: str, *, path: str = "") -> Parsed:
         return _error(
             "config.too-deep", f"The YAML is nested deeper than {MAX_DEPTH} levels.", path
         )
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A tag or scalar that does not construct: `!!int "abc"`, 2024-13-45, a 5,000-digit int.
+        reason = str(exc).split("\n", 1)[0][:120]
+        return _error("config.yaml-value", f"A value cannot be read: {reason}.", path)
+    finally:
+        loader.dispose()
     if not _within_limits(value):
         return _error(
             "config.too-deep",
@@ -94,7 +175,7 @@ def parse_yaml(text: str, *, path: str = "") -> Parsed:
             "too often to be a config file.",
             path,
         )
-    return Parsed(value)
+    return Parsed(value, tuple(loader.problems))
 
 
 _MAX_NODES: Final = 2_000_000  # guards against alias ("billion laughs") expansion
@@ -246,11 +327,10 @@ class _Emitter:
 def _redacted_literal(key: object, value: JSONValue) -> JSONValue:
     """In previews, literal secrets under secret-looking keys show as *** too, not only vault
     secrets; so does the password part of a URL."""
-    if isinstance(key, str) and looks_secret_key(key):
-        if is_literal(value):
-            return REDACTED
-        if isinstance(value, list):
-            return [REDACTED if is_literal(v) else v for v in value]
+    if isinstance(key, str) and (looks_secret_key(key) or "webhook" in key.lower()):
+        return mask_secret_value(value)
+    if is_auth_header_value(value):
+        return REDACTED
     if isinstance(value, str) and has_embedded_password(value):
         return mask_url_password(value)
     return value

@@ -47,7 +47,7 @@ def test_render_is_deterministic_whatever_the_order_and_key_order(
     rnd.shuffle(shuffled)
     # JSONB returns keys in its own order: simulate a round trip through the database.
     reloaded = [
-        Item(i.kind, i.name, _reorder(map_secrets(i.data, lambda s: {"$s": s.value}), rnd))
+        Item(i.kind, i.name, _reorder(map_secrets(i.data, lambda s: {"$s": s.reveal()}), rnd))
         for i in shuffled
     ]
     reloaded = [Item(i.kind, i.name, _unseal(i.data)) for i in reloaded]
