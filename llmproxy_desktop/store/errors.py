@@ -194,6 +194,15 @@ class ReservedKeyInData(StoreError, ValueError):
         )
 
 
+class UnstorableValue(StoreError, ValueError):
+    """Item data holds something JSONB cannot store. The message names where, never the value
+    (Postgres would otherwise quote the surrounding JSON, secrets included, in its error)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        super().__init__(f"Cannot store the value at {where or 'the top'}: {reason}.")
+
+
 class RevisionNotFound(StoreError, LookupError):
     """No revision with this id exists."""
 

@@ -7,12 +7,13 @@ of writing values under a key that no longer exists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Final
 
 from ..core.items import JSONValue, Secret
 from ..core.secrets import map_secrets
-from .errors import ReservedKeyInData, VaultKeyMismatch, VaultLocked
+from .errors import ReservedKeyInData, UnstorableValue, VaultKeyMismatch, VaultLocked
 from .vault import UnlockedVault
 
 SECRET_TAG: Final = "$secret"  # noqa: S105 - a JSON tag, not a password
@@ -25,17 +26,31 @@ def _is_sealed(value: object) -> bool:
     return isinstance(value, Mapping) and set(value) == {SECRET_TAG, KEY_ID_TAG}
 
 
-def _check_reserved(data: JSONValue) -> None:
-    # A user mapping shaped like a sealed value would be "unsealed" into a Secret on read, so the
-    # tag is refused on write rather than silently changing meaning.
-    if isinstance(data, Mapping):
-        if SECRET_TAG in data:
-            raise ReservedKeyInData(SECRET_TAG)
-        for v in data.values():
-            _check_reserved(v)
-    elif isinstance(data, list):
-        for v in data:
-            _check_reserved(v)
+def _check_storable(data: JSONValue) -> None:
+    """Refuse, with a typed error naming only the place, what JSONB cannot hold or what would
+    change meaning on the way: the sealing tag, non-text keys, NaN/Infinity, NUL characters and
+    non-JSON values. Iterative, so deep data cannot overflow the stack."""
+    stack: list[tuple[str, JSONValue]] = [("", data)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, Mapping):
+            # A user mapping shaped like a sealed value would be "unsealed" into a Secret on read.
+            if SECRET_TAG in node:
+                raise ReservedKeyInData(SECRET_TAG)
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise UnstorableValue(where, "mapping keys must be text")
+                stack.append((f"{where}.{key}" if where else key, value))
+        elif isinstance(node, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
+        elif isinstance(node, str):
+            if "\x00" in node:
+                raise UnstorableValue(where, "text with a NUL character")
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                raise UnstorableValue(where, "not a finite number")
+        elif node is not None and not isinstance(node, bool | int | Secret):
+            raise UnstorableValue(where, f"a {type(node).__name__} is not JSON")
 
 
 def contains_secret(data: JSONValue) -> bool:
@@ -57,7 +72,7 @@ def seal(data: JSONValue, vault: UnlockedVault | None) -> JSONValue:
     Data without secrets needs no vault. Raises VaultLocked when there is a Secret but no vault,
     ReservedKeyInData when the data itself uses the sealing tag.
     """
-    _check_reserved(data)
+    _check_storable(data)
 
     def encrypt(secret: Secret) -> JSONValue:
         if vault is None:

@@ -10,19 +10,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llmproxy_desktop.core.items import Secret
-from llmproxy_desktop.store.errors import ReservedKeyInData, VaultKeyMismatch, VaultLocked
+from llmproxy_desktop.store.errors import (
+    ReservedKeyInData,
+    UnstorableValue,
+    VaultKeyMismatch,
+    VaultLocked,
+)
 from llmproxy_desktop.store.sealing import contains_secret, is_sealed_data, reseal, seal, unseal
 from llmproxy_desktop.store.vault import create_vault, new_data_key
 
 _RECORD, VAULT = create_vault("pw", time_cost=1, memory_cost=8, parallelism=1)
 _, ROTATED = new_data_key(_RECORD, "pw")
 
-_keys = st.text(min_size=1, max_size=8).filter(lambda k: k != "$secret")
+# JSONB cannot hold NUL characters (the store refuses them, tested below).
+_text = st.characters(exclude_characters="\x00")
+_keys = st.text(_text, min_size=1, max_size=8).filter(lambda k: k != "$secret")
 _leaves = (
     st.none()
     | st.booleans()
     | st.integers()
-    | st.text(max_size=20)
+    | st.text(_text, max_size=20)
     | st.builds(Secret, st.text(max_size=30))
 )
 json_with_secrets = st.recursive(
@@ -80,3 +87,22 @@ def test_reseal_moves_every_value_to_the_new_key() -> None:
 def test_the_sealing_tag_is_reserved_in_item_data() -> None:
     with pytest.raises(ReservedKeyInData):
         seal({"nested": [{"$secret": "forged", "kid": 1}]}, VAULT)
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"litellm_params": {"rpm": float("inf")}}, "litellm_params.rpm"),
+        ({"a": [1, float("nan")]}, "a[1]"),
+        ({"api_key": "sk-secret\x00tail"}, "api_key"),
+        ({"x": {1: "a"}}, "x"),
+        ({"when": object()}, "when"),
+    ],
+)
+def test_unstorable_values_are_refused_naming_the_place_not_the_value(
+    data: Any, where: str
+) -> None:
+    with pytest.raises(UnstorableValue) as caught:
+        seal(data, None)
+    assert caught.value.where == where
+    assert "sk-secret" not in str(caught.value)
