@@ -20,15 +20,26 @@ MANAGED_TOP_KEYS: Final = ("model_list", "credential_list", *SETTING_SECTIONS.va
 
 def canonical(value: JSONValue) -> JSONValue:
     """Recursively key-sorted copy: item data loses its key order in JSONB, the file must not
-    depend on it."""
-    kind = type(value)  # exact dict/list checks: this runs per leaf of every model
+    depend on it. Exact dict/list checks: this runs on every value of every model."""
+    kind = type(value)
     if kind is dict:
-        return {k: canonical(value[k]) for k in sorted(value, key=str)}
+        try:
+            pairs = sorted(value.items(), key=_first_of)
+        except TypeError:  # keys of mixed types
+            pairs = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return {k: canonical(v) if type(v) in _CONTAINERS else v for k, v in pairs}
     if kind is list:
-        return [canonical(v) for v in value]
+        return [canonical(v) if type(v) in _CONTAINERS else v for v in value]
     if isinstance(value, Mapping):
-        return {k: canonical(value[k]) for k in sorted(value, key=str)}
+        return canonical(dict(value))
     return value
+
+
+_CONTAINERS: Final = (dict, list)
+
+
+def _first_of(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def _first(mapping: Mapping[str, Any], *leading: str) -> dict[str, Any]:

@@ -155,7 +155,8 @@ class _Checker:
                 "config.empty", E, "", "The config is empty; LiteLLM refuses to start without one."
             )
             return
-        yield from _unstorable(config)
+        strings: list[tuple[tuple[object, ...], object, str]] = []
+        yield from _unstorable(config, strings)
         if not isinstance(config, Mapping):
             kind = type(config).__name__
             yield Finding(
@@ -189,7 +190,7 @@ class _Checker:
         yield from self.routing(sections["router_settings"], groups)
         yield from self.litellm_settings(sections["litellm_settings"], groups)
         yield from self.general(sections["general_settings"])
-        yield from _suspicious_literals(config)
+        yield from _suspicious_literals(strings)
 
     # -- models --------------------------------------------------------------------------------
     def models(self, model_list: list[Any], credentials: set[str]) -> Iterator[Finding]:
@@ -598,10 +599,12 @@ _EXPLICIT_SHAPES: Final = frozenset(
 )
 
 
-def _suspicious_literals(config: Mapping[str, Any]) -> Iterator[Finding]:
+def _suspicious_literals(
+    strings: Iterable[tuple[tuple[object, ...], object, str]],
+) -> Iterator[Finding]:
     """Literal values under secret-looking keys that the explicit rules do not cover: errors for
     the known secret fields (and webhook URLs), warnings for other secret-looking keys."""
-    for trail, key, value in _string_leaves(config):
+    for trail, key, value in strings:
         url_password = has_embedded_password(value)
         secretish = isinstance(key, str) and (_secret_key(key) or "webhook" in key.lower())
         if not (url_password or secretish) or not is_literal(value):
@@ -637,20 +640,6 @@ def _secret_key(key: str) -> bool:
     return looks_secret_key(key)
 
 
-def _string_leaves(config: Mapping[str, Any]) -> Iterator[tuple[tuple[object, ...], object, str]]:
-    """(trail, key, value) for every string leaf; the trail is built only for leaves (hot path:
-    plain dict/list checks, no ABC isinstance)."""
-    stack: list[tuple[tuple[object, ...], object, object]] = [((), None, config)]
-    while stack:
-        trail, key, node = stack.pop()
-        if type(node) is dict:
-            stack.extend(((*trail, k), k, v) for k, v in node.items())
-        elif type(node) is list:
-            stack.extend(((*trail, i), key, v) for i, v in enumerate(node))
-        elif type(node) is str:
-            yield trail, key, node
-
-
 def _path(trail: tuple[object, ...]) -> str:
     out = ""
     for part in trail:
@@ -658,13 +647,26 @@ def _path(trail: tuple[object, ...]) -> str:
     return out
 
 
-def _unstorable(config: object) -> Iterator[Finding]:
-    """Values neither JSON (the Master's store) nor LiteLLM's database can hold."""
-    stack: list[tuple[tuple[object, ...], object]] = [((), config)]
+def _unstorable(
+    config: object, strings: list[tuple[tuple[object, ...], object, str]]
+) -> Iterator[Finding]:
+    """Values neither JSON (the Master's store) nor LiteLLM's database can hold. The same walk
+    collects (trail, key, text) of every string leaf for the secret scan: one pass, not two.
+    Concrete-class isinstance checks only: ABC checks dominated the time of this hot loop."""
+    stack: list[tuple[tuple[object, ...], object, object]] = [((), None, config)]
     while stack:
-        trail, node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(((*trail, k), v) for k, v in node.items())
+        trail, key, node = stack.pop()
+        if isinstance(node, str):
+            strings.append((trail, key, node))
+            if "\x00" in node:
+                yield Finding(
+                    "config.nul-character",
+                    E,
+                    _path(trail),
+                    "This text contains a NUL character, which cannot be stored.",
+                )
+        elif isinstance(node, dict):
+            stack.extend(((*trail, k), k, v) for k, v in node.items())
             if any(not isinstance(k, str) for k in node):
                 yield Finding(
                     "config.key-type",
@@ -673,15 +675,7 @@ def _unstorable(config: object) -> Iterator[Finding]:
                     "Mapping keys must be text; quote numbers and booleans used as keys.",
                 )
         elif isinstance(node, list):
-            stack.extend(((*trail, i), v) for i, v in enumerate(node))
-        elif isinstance(node, str):
-            if "\x00" in node:
-                yield Finding(
-                    "config.nul-character",
-                    E,
-                    _path(trail),
-                    "This text contains a NUL character, which cannot be stored.",
-                )
+            stack.extend(((*trail, i), key, v) for i, v in enumerate(node))
         elif isinstance(node, float):
             if not math.isfinite(node):
                 yield Finding(
@@ -690,7 +684,11 @@ def _unstorable(config: object) -> Iterator[Finding]:
                     _path(trail),
                     f"{node} is not a finite number; use a real value.",
                 )
-        elif node is not None and not isinstance(node, bool | int | Secret):
+        elif node is None or isinstance(node, bool | int | Secret):
+            continue
+        elif isinstance(node, Mapping):  # a non-dict mapping built in code: walk it too
+            stack.append((trail, key, dict(node)))
+        else:
             yield Finding(
                 "config.type",
                 E,

@@ -8,6 +8,7 @@ property-tested to load back to the same data with PyYAML.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -239,6 +240,7 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=16384)  # keys and many values repeat for every model
 def _string(text: str) -> str:
     if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
         return text
