@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import uuid
 
+import yaml
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from llmproxy_desktop.core.importer import import_config
 from llmproxy_desktop.core.items import EffectiveItem, Item, ItemKind, Secret
-from llmproxy_desktop.core.render import render
+from llmproxy_desktop.core.render import build_config, render
+from llmproxy_desktop.core.secrets import map_secrets
 from llmproxy_desktop.core.validate import render_checked
 
 MODELS = 1000
@@ -95,3 +97,19 @@ def test_import_1000_model_config(benchmark: BenchmarkFixture) -> None:
     assert sum(i.kind is ItemKind.MODEL for i in result.items) == MODELS
     if benchmark.stats:
         assert benchmark.stats.stats.median < 0.200
+
+
+# Reference points measured in the same run, so results can be read as ratios on a noisy machine.
+
+
+def test_reference_pyyaml_c_dump_of_the_same_config(benchmark: BenchmarkFixture) -> None:
+    config = build_config(realistic_items())
+    plain = map_secrets(config, Secret.reveal)
+    text = benchmark(yaml.dump, plain, Dumper=yaml.CSafeDumper, sort_keys=False)
+    assert text.count("model_name:") == MODELS
+
+
+def test_reference_libyaml_parse_of_the_same_config(benchmark: BenchmarkFixture) -> None:
+    text = render(realistic_items())
+    data = benchmark(yaml.load, text, Loader=yaml.CSafeLoader)
+    assert len(data["model_list"]) == MODELS
