@@ -12,7 +12,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -50,9 +50,56 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         line = node.start_mark.line + 1 if node.start_mark else 0
         self.problems.append(Finding(rule, severity, "", f"Line {line}: {message}"))
 
-    def construct_json_mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
+    def build(self) -> JSONValue:
+        """The document as JSON-shaped data. An iterative constructor: faster than PyYAML's
+        recursive one for the common nodes (text, maps, lists) and it cannot overflow the stack;
+        other scalars (numbers, booleans, null, dates) go through PyYAML's own constructors."""
+        root = self.get_single_node()
+        if root is None:
+            return None
+        built: dict[int, JSONValue] = {}  # node id → value: aliases share one object, as in PyYAML
+        pending: list[tuple[yaml.Node, JSONValue]] = []
+
+        def value_of(node: yaml.Node) -> JSONValue:
+            known = built.get(id(node), _NOTHING)
+            if known is not _NOTHING:
+                return known
+            tag = node.tag
+            if tag == _STR and type(node) is yaml.ScalarNode:
+                return node.value
+            if tag == _MAP and type(node) is yaml.MappingNode:
+                value: JSONValue = {}
+            elif tag == _SEQ and type(node) is yaml.SequenceNode:
+                value = []
+            else:
+                value = self.construct_object(node, deep=True)
+                built[id(node)] = value
+                return value
+            built[id(node)] = value
+            pending.append((node, value))
+            return value
+
+        result = value_of(root)
+        while pending:
+            node, container = pending.pop()
+            if isinstance(container, list):
+                container.extend(value_of(child) for child in node.value)
+            else:
+                assert isinstance(node, yaml.MappingNode)
+                self.fill_mapping(node, container, value_of)
+        return result
+
+    def fill_mapping(
+        self,
+        node: yaml.MappingNode,
+        mapping: dict[str, Any],
+        value_of: Callable[[yaml.Node], JSONValue],
+    ) -> None:
+        # Merge keys (<<) put the merged pairs first; an explicit key may then override one of
+        # them, which is YAML's meaning, so only explicit keys count as duplicates.
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.flatten_mapping(node)
-        mapping: dict[str, Any] = {}
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.note(
@@ -63,22 +110,29 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                 )
                 continue
             key = key_node.value
-            if key_node.tag != "tag:yaml.org,2002:str":
+            if key_node.tag != _STR:
                 self.note(
                     "config.key-type",
                     Severity.WARNING,
                     key_node,
                     f"the key {key!r} is read as the text {key!r}; quote it to say so.",
                 )
-            if key in mapping:
-                self.note(
-                    "config.key-duplicate",
-                    Severity.ERROR,
-                    key_node,
-                    f"the key {key!r} appears twice in one mapping; YAML keeps only the "
-                    "last, so the first would be lost silently.",
-                )
-            mapping[key] = self.construct_object(value_node, deep=True)
+            if id(key_node) in explicit:
+                if key in seen:
+                    self.note(
+                        "config.key-duplicate",
+                        Severity.ERROR,
+                        key_node,
+                        f"the key {key!r} appears twice in one mapping; YAML keeps only the "
+                        "last, so the first would be lost silently.",
+                    )
+                seen.add(key)
+            mapping[key] = value_of(value_node)
+
+    def construct_json_mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
+        """A mapping reached through PyYAML's constructor (inside a set or merge): same rules."""
+        mapping: dict[str, Any] = {}
+        self.fill_mapping(node, mapping, lambda n: self.construct_object(n, deep=True))
         return mapping
 
     def construct_text_scalar(self, node: yaml.ScalarNode) -> str:
@@ -93,6 +147,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             f"the YAML type {node.tag} has no place in a LiteLLM config.",
         )
 
+
+_STR: Final = "tag:yaml.org,2002:str"
+_MAP: Final = "tag:yaml.org,2002:map"
+_SEQ: Final = "tag:yaml.org,2002:seq"
+_NOTHING: Final = object()
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_json_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_text_scalar)
@@ -151,7 +210,7 @@ def parse_yaml(text: str, *, path: str = "") -> Parsed:
         return _error("config.too-large", "The YAML text is larger than 8 MB.", path)
     loader = _Loader(text)
     try:
-        value = loader.get_single_data()
+        value = loader.build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from llmproxy_desktop.core.items import Item, Secret
 from llmproxy_desktop.core.render import render
 from llmproxy_desktop.core.secrets import map_secrets
 from llmproxy_desktop.core.validate import validate_config, validate_text
-from llmproxy_desktop.core.yamltext import dump_yaml
+from llmproxy_desktop.core.yamltext import dump_yaml, parse_yaml
 
 from .strategies import item_sets, json_values, texts
 
@@ -134,3 +135,19 @@ def test_jsonb_like_round_trip_helper_is_faithful() -> None:
     data = {"b": 1, "a": {"d": [1, {"f": 2, "e": 3}], "c": None}}
     assert _reorder(data, random.Random(1)) == data
     assert json.dumps(_reorder(data, random.Random(3))) != ""
+
+
+@PROPERTY
+@given(json_values)
+def test_our_loader_reads_what_pyyaml_reads(value: object) -> None:
+    text = yaml.safe_dump({"v": value})
+    assert parse_yaml(text).value == yaml.safe_load(text)
+
+
+def test_our_loader_reads_every_corpus_file_as_pyyaml_does() -> None:
+    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "litellm-configs"
+    files = sorted(corpus.glob("*.yaml"))
+    assert len(files) == 40
+    for path in files:
+        text = path.read_text()
+        assert parse_yaml(text).value == yaml.safe_load(text), path.name

@@ -254,3 +254,17 @@ def test_secret_values_do_not_leave_through_dataclass_helpers() -> None:
 
     item = Item(ItemKind.GENERAL_SETTING, "master_key", Secret("sk-hidden"))
     assert "sk-hidden" not in repr(dataclasses.asdict(item))
+
+
+def test_yaml_merge_keys_and_aliases_load_as_pyyaml_does_without_false_duplicates() -> None:
+    import yaml
+
+    text = (
+        "base: &x {k: 1, j: [1, 2]}\nalias: *x\nmerged:\n  <<: *x\n  k: 2\n"
+        "hex: 0x1F\nunderscored: 1_000\nnothing: ~\n"
+    )
+    findings = validate_text(text)
+    assert "config.key-duplicate" not in {f.rule for f in findings}
+    from llmproxy_desktop.core.yamltext import parse_yaml
+
+    assert parse_yaml(text).value == yaml.safe_load(text)
