@@ -28,6 +28,11 @@ QT_XCB_PACKAGES=(libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus
   xvfb)
 # Throwaway PostgreSQL clusters for the integration tests (/usr/lib/postgresql/15/bin).
 POSTGRES_PACKAGES=(postgresql)
+# The real test stack (issue #3): sshd (+ a jump host), ssh-agent, the socket-proxy policy in
+# HAProxy, dockerd with a locally imported busybox image, Redis for LiteLLM's cache, and a real
+# Secret Service (gnome-keyring in a D-Bus session) for the keyring tests.
+STACK_PACKAGES=(openssh-server openssh-client haproxy docker.io busybox-static redis-server
+  gnome-keyring dbus dbus-x11)
 
 _BS_APT_UPDATED=0
 
