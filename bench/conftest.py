@@ -22,3 +22,17 @@ pg_cluster = _harness.pg_cluster
 master_db = _harness.master_db
 master_db_url = _harness.master_db_url
 engine = _harness.engine
+
+# SSH fixtures for bench_remote.py. They live in the `tests` package (tests/fixtures/sshd.py),
+# importable once the repository root is on sys.path.
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.fixtures import sshd as _sshd  # noqa: E402 - needs the path set just above
+
+client_keys = _sshd.client_keys
+openssh_root = _sshd.openssh_root
+password_user = _sshd.password_user
+restartable_sshd = _sshd.restartable_sshd
+sshd_target = _sshd.sshd_target
