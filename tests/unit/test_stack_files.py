@@ -1,5 +1,6 @@
-"""Invariants of the stack files at the repository root: docker-compose.yml, .env.example and
-config/config.yaml.example. Each guards against a failure seen in the reference deployment."""
+"""Invariants of the stack files at the repository root: docker-compose.yml, .env.example,
+config/config.yaml.example and the socket-proxy policy. Each guards against a failure seen in the
+reference deployment. What the policy allows and refuses is tested for real in tests/stack/."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
+from llmproxy_desktop.remote.docker_control import DEFAULT_LITELLM_CONTAINER
+from tests.fixtures import docker_stack
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 CONFIG_EXAMPLE = REPO_ROOT / "config" / "config.yaml.example"
+POLICY_DIR = REPO_ROOT / "socket-proxy"
+POLICY_FILE = POLICY_DIR / "haproxy.cfg"
 
 # Compose interpolation: $$ is an escaped dollar; ${VAR}, ${VAR:-default}, ${VAR?err} and $VAR
 # read the environment (.env).
@@ -85,6 +91,22 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 def _command(service: dict[str, Any]) -> list[str]:
     command = service.get("command") or []
     return command.split() if isinstance(command, str) else [str(part) for part in command]
+
+
+def _healthcheck_text(service: dict[str, Any]) -> str:
+    return " ".join(str(part) for part in service["healthcheck"]["test"])
+
+
+def _bind_mounts(service: dict[str, Any]) -> list[dict[str, Any]]:
+    """A service's volumes as long-form dicts (short "src:dst[:ro]" strings converted)."""
+    mounts = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            mounts.append(volume)
+        else:
+            source, target, *mode = str(volume).split(":")
+            mounts.append({"source": source, "target": target, "read_only": mode == ["ro"]})
+    return mounts
 
 
 def _env_example_keys() -> set[str]:
@@ -203,3 +225,128 @@ def test_example_config_environment_is_provided_by_compose(
     }
 
     assert referenced <= set(_environment(litellm))
+
+
+# --- issue #3: the socket-proxy, the seed, health checks -----------------------------------------
+
+
+def test_the_socket_proxy_is_haproxy_with_the_repository_policy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    proxy = services["socket-proxy"]
+    # The 2.6 LTS line: the same config syntax as Debian 12's haproxy that the tests run.
+    assert re.fullmatch(r"haproxy:2\.6(\.\d+)?", proxy["image"]), proxy["image"]
+    policy_mounts = [m for m in _bind_mounts(proxy) if m["target"] == "/usr/local/etc/haproxy"]
+
+    assert len(policy_mounts) == 1
+    assert policy_mounts[0]["source"] == "./socket-proxy"
+    assert policy_mounts[0]["read_only"] is True
+    assert POLICY_FILE.is_file()
+
+
+def test_tests_run_the_same_policy_file_as_compose() -> None:
+    assert docker_stack.POLICY_FILE.resolve() == POLICY_FILE.resolve()
+    assert docker_stack.COMPOSE_FILE.resolve() == COMPOSE_FILE.resolve()
+
+
+def test_no_service_uses_the_tecnativa_proxy(services: dict[str, dict[str, Any]]) -> None:
+    images = {name: str(service.get("image", "")) for name, service in services.items()}
+
+    assert not [name for name, image in images.items() if "tecnativa" in image], images
+
+
+def test_only_the_socket_proxy_mounts_the_docker_socket_and_read_only(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    holders = {
+        name: mount
+        for name, service in services.items()
+        for mount in _bind_mounts(service)
+        if str(mount["source"]).endswith("docker.sock")
+    }
+
+    assert list(holders) == ["socket-proxy"]
+    assert holders["socket-proxy"]["read_only"] is True
+
+
+def test_the_socket_proxy_runs_without_capabilities(services: dict[str, dict[str, Any]]) -> None:
+    proxy = services["socket-proxy"]
+
+    assert proxy["cap_drop"] == ["ALL"]
+    assert proxy["read_only"] is True
+    assert "no-new-privileges:true" in proxy["security_opt"]
+
+
+def test_the_litellm_container_name_comes_from_one_variable(
+    services: dict[str, dict[str, Any]], litellm: dict[str, Any]
+) -> None:
+    reference = "${LITELLM_CONTAINER:-" + DEFAULT_LITELLM_CONTAINER + "}"
+    proxy_env = _environment(services["socket-proxy"])
+
+    assert litellm["container_name"] == reference
+    assert proxy_env["LITELLM_CONTAINER"] == reference
+    # The policy pins the container by that variable, never by a literal name.
+    policy = POLICY_FILE.read_text("utf-8")
+    assert '"/containers/${LITELLM_CONTAINER}/restart"' in policy
+    assert DEFAULT_LITELLM_CONTAINER not in policy
+    assert f"LITELLM_CONTAINER={DEFAULT_LITELLM_CONTAINER}" in ENV_EXAMPLE.read_text("utf-8")
+
+
+def test_the_policy_reads_only_the_variables_compose_gives_it(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    used = set(re.findall(r"\$\{([A-Z_]+)\}", POLICY_FILE.read_text("utf-8")))
+
+    assert used == {"LITELLM_CONTAINER", "DOCKER_SOCKET", "PROXY_LISTEN"}
+    assert used <= set(_environment(services["socket-proxy"]))
+
+
+def test_postgres_socket_proxy_and_litellm_publish_on_loopback_only(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    published = {name for name, service in services.items() if service.get("ports")}
+
+    assert published == {"litellm", "postgres", "socket-proxy"}
+    for name in published:
+        for port in services[name]["ports"]:
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port}"
+
+
+def test_a_one_shot_seed_creates_config_yaml_before_litellm_starts(
+    services: dict[str, dict[str, Any]], litellm: dict[str, Any]
+) -> None:
+    seed = services["config-seed"]
+    script = " ".join(_command(seed))
+
+    assert seed["restart"] == "no"
+    assert seed.get("network_mode") == "none"
+    assert "config.yaml.example" in script and "/config/config.yaml" in script
+    assert "-e /config/config.yaml" in script  # never overwrites an existing config
+    [mount] = _bind_mounts(seed)
+    assert (mount["source"], mount["target"]) == ("./config", "/config")
+    assert litellm["depends_on"]["config-seed"] == {"condition": "service_completed_successfully"}
+
+
+def test_every_long_running_service_has_a_healthcheck_without_curl(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    long_running = {name for name, service in services.items() if service.get("restart") != "no"}
+
+    assert long_running == {"litellm", "postgres", "valkey", "socket-proxy"}
+    for name in long_running:
+        test = _healthcheck_text(services[name])
+        assert "curl" not in test and "wget" not in test, name
+    assert "pg_isready" in _healthcheck_text(services["postgres"])
+    assert "ping" in _healthcheck_text(services["valkey"])
+    assert "/_ping" in _healthcheck_text(services["socket-proxy"])
+
+
+def test_litellm_healthcheck_never_calls_plain_health(litellm: dict[str, Any]) -> None:
+    paths = re.findall(r"/health[\w/]*", _healthcheck_text(litellm))
+
+    assert paths and all(path == "/health/readiness" for path in paths), paths
+
+
+def test_litellm_is_started_with_the_v2_migration_resolver(litellm: dict[str, Any]) -> None:
+    assert "--use_v2_migration_resolver" in _command(litellm)
+    assert "USE_V2_MIGRATION_RESOLVER" not in _environment(litellm)
