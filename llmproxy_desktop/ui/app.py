@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from llmproxy_desktop import __version__
+from llmproxy_desktop.ops.self_check import startup_self_check
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.pages.welcome import APP_NAME
 from llmproxy_desktop.ui.resources import app_icon
@@ -59,7 +60,8 @@ def run_gui(argv: list[str]) -> int:
     args, qt_args = _parse_gui_args(argv)
     app = create_application(qt_args)
     theme = ThemeController(app, parent=app)
-    window = MainWindow(QSettings())
+    keyring = startup_self_check()
+    window = MainWindow(QSettings(), keyring_warning=None if keyring.secure else keyring.message)
     window.show()
     if args.quit_after_ms is not None:
         QTimer.singleShot(args.quit_after_ms, window.close)

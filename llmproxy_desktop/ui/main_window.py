@@ -23,14 +23,20 @@ MINIMUM_SIZE = (640, 420)
 class MainWindow(QMainWindow):
     """The application window; ``settings`` is where its geometry is kept between runs."""
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: QSettings,
+        parent: QWidget | None = None,
+        *,
+        keyring_warning: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.setMinimumSize(*MINIMUM_SIZE)
 
-        self.welcome_page = WelcomePage()
+        self.welcome_page = WelcomePage(keyring_warning)
         self.setCentralWidget(self.welcome_page)
         self._build_menus()
         self._restore_geometry()

@@ -37,13 +37,28 @@ def test_window_shows_title_and_welcome_text(qtbot: QtBot, settings: QSettings) 
     assert not window.windowIcon().isNull()
 
 
+def test_an_unsafe_keyring_is_said_plainly_and_a_safe_one_says_nothing(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    warned = MainWindow(settings, keyring_warning="only the plaintext backend is available.")
+    qtbot.addWidget(warned)
+    warned.show()
+    qtbot.waitExposed(warned)
+    label = warned.welcome_page.keyring_label
+    assert label.isVisible()
+    assert label.text() == "Secrets will not be saved: only the plaintext backend is available."
+
+    quiet = _shown_window(qtbot, settings)
+    assert not quiet.welcome_page.keyring_label.isVisible()
+
+
 def test_add_stack_is_disabled_and_says_when_it_arrives(qtbot: QtBot, settings: QSettings) -> None:
     window = _shown_window(qtbot, settings)
     button = window.welcome_page.add_stack_button
 
     assert button.text() == "Add Stack…"
     assert not button.isEnabled()
-    assert "remote milestone" in button.toolTip()
+    assert "stacks add" in button.toolTip()
     assert not window.add_stack_action.isEnabled()
 
 

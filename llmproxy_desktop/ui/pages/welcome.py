@@ -23,10 +23,13 @@ DESCRIPTION = (
 )
 ADD_STACK_TEXT = "Add Stack…"
 ADD_STACK_TOOLTIP = (
-    "Stacks arrive with the remote milestone: connecting to a LiteLLM gateway over SSH "
-    "is not available in this version yet."
+    "The Add Stack sheet arrives with the desktop-app milestone. Until then, add a stack from "
+    "a terminal: llmproxy-desktop stacks add NAME --host HOST --user USER"
 )
-ADD_STACK_NOTE = "Connecting to stacks over SSH arrives with the remote milestone."
+ADD_STACK_NOTE = (
+    "Add stacks from a terminal for now: llmproxy-desktop stacks add, then stacks test."
+)
+KEYRING_UNSAFE_PREFIX = "Secrets will not be saved:"
 
 _ICON_SIZE = 96
 _CONTENT_WIDTH = 520
@@ -35,7 +38,7 @@ _CONTENT_WIDTH = 520
 class WelcomePage(QWidget):
     """A centred column: icon, app name, one-line description and the (disabled) first step."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, keyring_warning: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePage")
 
@@ -62,6 +65,17 @@ class WelcomePage(QWidget):
 
         # Tooltips are easy to miss; say the same thing in plain sight.
         self.add_stack_note = _secondary_label(ADD_STACK_NOTE, TextStyle.CALLOUT)
+        self.add_stack_note.setWordWrap(True)
+        self.add_stack_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        # The start-up self-check: only an unsafe keyring is worth a line on this page.
+        self.keyring_label = _secondary_label(
+            f"{KEYRING_UNSAFE_PREFIX} {keyring_warning}" if keyring_warning else "",
+            TextStyle.CALLOUT,
+        )
+        self.keyring_label.setObjectName("keyringWarning")
+        self.keyring_label.setWordWrap(True)
+        self.keyring_label.setVisible(bool(keyring_warning))
 
         column = QWidget()
         column.setMaximumWidth(_CONTENT_WIDTH)
@@ -75,6 +89,8 @@ class WelcomePage(QWidget):
         column_layout.addSpacing(20)
         column_layout.addWidget(self.add_stack_button, 0, Qt.AlignmentFlag.AlignHCenter)
         column_layout.addWidget(self.add_stack_note)
+        column_layout.addSpacing(12)
+        column_layout.addWidget(self.keyring_label)
 
         # Centre the column with stretches, not an alignment flag: an aligned widget is given its
         # size hint, which ignores height-for-width, and the wrapped description gets clipped.
