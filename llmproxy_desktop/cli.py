@@ -250,7 +250,7 @@ def _option_value(field_name: str, text: str) -> object:
             raise CliError(f"{option} cannot be unset")
         return default
     if field_name in _INT_FIELDS:
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # '²' and '٣' are digits to isdigit()
             raise CliError(f"{option}: {text!r} is not a whole number")
         return int(text)
     enums: dict[str, type[Transport] | type[AuthMethod]] = {
@@ -408,9 +408,26 @@ def cmd_stacks_add(args: argparse.Namespace) -> int:
     keyring_secrets = _safe_keyring_or_refuse() if args.save_secrets else None
     store.add(profile)
     print(f"added stack {_describe(profile)}")
+    _forget_leftover_secrets(profile.name)
     if keyring_secrets is not None:
         _save_secrets(profile, keyring_secrets)
     return EXIT_OK
+
+
+def _forget_leftover_secrets(name: str) -> None:
+    """A new stack must not inherit the secrets of a removed stack of the same name (removed
+    where no keyring was reachable): they would be sent to the new host."""
+    from .remote.keyring_secrets import KeyringError
+
+    try:
+        leftovers = _keyring().forget_stack(name)
+    except KeyringError:
+        return  # no safe keyring here: nothing can be read from it either
+    if leftovers:
+        print(
+            f"note: removed {len(leftovers)} secret(s) left in the keyring by an earlier "
+            f"stack named {name!r}"
+        )
 
 
 def cmd_stacks_edit(args: argparse.Namespace) -> int:

@@ -271,9 +271,13 @@ class DockerControl:
 
     def _new_client(self, version: str, *, timeout: float | None) -> docker.APIClient:
         try:
-            return docker.APIClient(base_url=self.proxy_url, version=version, timeout=timeout)
+            client = docker.APIClient(base_url=self.proxy_url, version=version, timeout=timeout)
         except DockerException as exc:
             raise SocketProxyUnreachable(self._address, f"unusable address ({exc})") from exc
+        # The forward is on loopback: an HTTP(S)_PROXY from the desktop's environment must not
+        # carry Docker calls (and their answers, which include LiteLLM's environment) elsewhere.
+        client.trust_env = False
+        return client
 
 
 class LogFollow:

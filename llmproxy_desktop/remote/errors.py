@@ -41,14 +41,27 @@ class HostKeyError(RemoteError):
 
 
 class HostKeyUnknown(HostKeyError):
-    """The server's key is in no known_hosts file; the admin must confirm its fingerprint."""
+    """The server's key is in no known_hosts file; the admin must confirm its fingerprint.
 
-    def __init__(self, host: str, key_type: str, fingerprint: str) -> None:
+    `other_known_types` lists key types already recorded for this host: then the server offers
+    a key of a type never seen before, which OpenSSH warns about (it can be an attacker who
+    offers only a type the client has no record of)."""
+
+    def __init__(
+        self, host: str, key_type: str, fingerprint: str, other_known_types: tuple[str, ...] = ()
+    ) -> None:
         self.host, self.key_type, self.fingerprint = host, key_type, fingerprint
+        self.other_known_types = other_known_types
+        warning = ""
+        if other_known_types:
+            warning = (
+                f"WARNING: {', '.join(other_known_types)} key(s) are already known for {host}, "
+                f"but it now offers a {key_type} key. "
+            )
         super().__init__(
-            f"The host key of {host} is not known yet ({key_type} {fingerprint}). Compare the "
-            "fingerprint with the server's (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and "
-            "accept it only if they match."
+            f"{warning}The host key of {host} is not known yet ({key_type} {fingerprint}). "
+            "Compare the fingerprint with the server's (ssh-keygen -lf "
+            "/etc/ssh/ssh_host_*_key.pub) and accept it only if they match."
         )
 
 

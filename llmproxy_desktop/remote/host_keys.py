@@ -160,7 +160,10 @@ class HostKeyStore:
         if recorded:
             expected = ", ".join(fingerprint_of_blob(k.blob) for k in recorded)
             raise HostKeyChanged(host_name, key_type, expected, presented)
-        unknown = HostKeyUnknown(host_name, key_type, presented)
+        other_types = sorted(
+            {k.key_type for k in self._keys_for(host_name) if not k.revoked} - {key_type}
+        )
+        unknown = HostKeyUnknown(host_name, key_type, presented, tuple(other_types))
         if confirm is None or not confirm(unknown):
             raise unknown
         self.record(host_name, key)

@@ -220,6 +220,10 @@ def decode_profiles(raw: bytes, path: Path) -> list[StackProfile]:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise broken(f"is not valid JSON ({where}: {exc.msg})") from None
+    except RecursionError:
+        raise broken("is nested too deeply to be a stacks file") from None
+    except ValueError:  # e.g. a number longer than Python's int-digits limit
+        raise broken("holds a value that cannot be read (a number far too long?)") from None
     if not isinstance(document, dict):
         raise broken("is not a stacks file (expected a JSON object)")
     version = document.get("version")

@@ -52,16 +52,25 @@ def write_atomic(
     directory, name = posixpath.split(path)
     _remove_stale_temps(sftp, directory, name)
     temp = posixpath.join(directory, f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    renaming = False
     try:
         _write_temp(sftp, temp, data, mode)
         if before_swap is not None:
             before_swap(temp)
+        renaming = True
         sftp.posix_rename(temp, path)
     except BaseException as error:
         with suppress(*_FAILURES):
             sftp.remove(temp)
         if isinstance(error, _FAILURES):
-            raise SftpFailed(path, f"the file was not replaced: {_describe(error)}") from None
+            # A connection lost during the rename may have lost only the server's reply.
+            outcome = (
+                "the rename was sent but not confirmed, so the file may or may not have been "
+                "replaced; read it back to know"
+                if renaming
+                else "the file was not replaced"
+            )
+            raise SftpFailed(path, f"{outcome}: {_describe(error)}") from None
         raise
     _verify(sftp, path, data, mode)
 

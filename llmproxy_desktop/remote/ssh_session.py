@@ -214,6 +214,11 @@ class SshSession:
         except RemoteError as error:
             self._set_status(SessionStatus.FAILED, str(error))
             raise
+        except BaseException as error:
+            # Anything else (a confirm callback that raised, an interrupt) must not leave the
+            # session stuck in CONNECTING: listeners see FAILED and connect() can be retried.
+            self._set_status(SessionStatus.FAILED, f"connect stopped: {type(error).__name__}")
+            raise
         if self._install(chain):
             self._watchdog = threading.Thread(
                 target=self._watch,
@@ -507,6 +512,8 @@ def _dial(hop: SshTarget) -> socket.socket:
         sock = socket.create_connection((hop.host, hop.port), timeout=hop.connect_timeout_seconds)
     except socket.gaierror as error:
         raise SshConnectFailed(address, f"host name not found ({error.strerror})") from None
+    except UnicodeError:  # IDNA refuses names like "a..b" or a label over 63 characters
+        raise SshConnectFailed(address, "not a valid host name") from None
     except TimeoutError:
         raise SshConnectFailed(
             address, f"no answer within {hop.connect_timeout_seconds:g} s"

@@ -173,6 +173,30 @@ def test_a_corrupt_stacks_file_is_one_line_and_left_alone(
     assert path.read_text() == '{"version": 1, "stacks": ['
 
 
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000 + "]" * 100_000, '{"version": 1, "stacks": [{"port": ' + "9" * 5000 + "}]}"],
+    ids=["deep", "huge-number"],
+)
+def test_a_pathological_stacks_file_is_one_line_too(
+    capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    path = default_profiles_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    code, _, err = run(capsys, "stacks", "list")
+    assert code == 2 and "left as it is" in err and "unexpected" not in err
+    assert path.read_text() == content
+
+
+@pytest.mark.parametrize("port", ["²", "٣"])
+def test_non_ascii_digits_are_not_numbers(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    code, _, err = run(
+        capsys, "stacks", "add", "a", "--host", "h", "--compose-dir", "/srv", "--port", port
+    )
+    assert code == 2 and "not a whole number" in err
+
+
 def test_save_secrets_asks_with_hidden_prompts_and_keeps_them_out_of_every_output(
     capsys: pytest.CaptureFixture[str], answers: list[str], memory_keyring: MemoryKeyring
 ) -> None:
@@ -227,6 +251,22 @@ def test_remove_forgets_the_saved_secrets_and_edit_can_forget_them(
     code, out, _ = run(capsys, "stacks", "remove", "p", "--yes")
     assert code == 0 and "forgot 1 saved secret(s)" in out
     assert memory_keyring.entries == {}
+
+
+def test_a_new_stack_never_inherits_secrets_left_by_a_removed_one_of_the_same_name(
+    capsys: pytest.CaptureFixture[str], memory_keyring: MemoryKeyring
+) -> None:
+    # Left behind by `stacks remove prod` in a session where no keyring was reachable.
+    memory_keyring.set_password(SERVICE, "prod:ssh-password", "old-host-password")
+    memory_keyring.set_password(SERVICE, "prod:litellm-master-key", "sk-old")
+
+    code, out, _ = run(
+        capsys, "stacks", "add", "prod", "--host", "other.example", "--compose-dir", "/srv"
+    )
+
+    assert code == 0 and "removed 2 secret(s) left in the keyring" in out
+    assert memory_keyring.entries == {}
+    assert "old-host-password" not in out and "sk-old" not in out
 
 
 def test_remove_asks_first_and_refuses_without_a_terminal(

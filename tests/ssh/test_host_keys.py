@@ -244,6 +244,24 @@ def test_revoked_key_is_refused_even_when_confirmed(tmp_path: Path) -> None:
         store.check("host.example", key, lambda _: True)
 
 
+def test_a_key_of_a_new_type_when_another_type_is_known_warns_like_openssh(
+    tmp_path: Path,
+) -> None:
+    recorded = paramiko.RSAKey.generate(1024)
+    user_file = tmp_path / "known_hosts"
+    user_file.write_text(f"host.example {recorded.get_name()} {recorded.get_base64()}\n")
+    store = HostKeyStore(tmp_path / "app", user_file)
+    offered = paramiko.ECDSAKey.generate()
+    asked: list[HostKeyUnknown] = []
+
+    with pytest.raises(HostKeyUnknown):
+        store.check("host.example", offered, lambda unknown: asked.append(unknown) or False)
+
+    (question,) = asked
+    assert question.other_known_types == ("ssh-rsa",)
+    assert str(question).startswith("[host-key] WARNING: ssh-rsa key(s) are already known")
+
+
 def test_port_22_is_recorded_under_the_bare_host_name(tmp_path: Path) -> None:
     key = paramiko.RSAKey.generate(1024)
     store = HostKeyStore(tmp_path / "app" / "known_hosts", tmp_path / "none")
@@ -324,3 +342,21 @@ def test_paramikos_bad_host_key_becomes_host_key_changed(
     assert isinstance(changed, HostKeyChanged)
     assert changed.expected == fingerprint(jump_key) == sshd_jump.fingerprint()
     assert changed.presented == sshd_target.fingerprint()
+
+
+def test_a_confirm_callback_that_raises_leaves_the_session_failed_and_retryable(
+    open_session: SessionFactory,
+    sshd_target: SshdServer,
+    empty_store: HostKeyStore,
+) -> None:
+    def no_terminal(_question: HostKeyUnknown) -> bool:
+        raise EOFError  # input() with no stdin
+
+    session = open_session(sshd_target.key_target(), empty_store, no_terminal, connect=False)
+    with pytest.raises(EOFError):
+        session.connect()
+    assert session.status is SessionStatus.FAILED
+    # A second attempt runs again (asks again), instead of "connect() is already running".
+    with pytest.raises(EOFError):
+        session.connect()
+    assert session.status is SessionStatus.FAILED

@@ -6,6 +6,7 @@ import logging
 import socket
 from contextlib import suppress
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,8 @@ from llmproxy_desktop.remote.errors import (
     SshConnectFailed,
 )
 from llmproxy_desktop.remote.host_keys import HostKeyStore
-from llmproxy_desktop.remote.ssh_session import SessionStatus
-from llmproxy_desktop.remote.ssh_target import AuthMethod, SshAuth
+from llmproxy_desktop.remote.ssh_session import SessionStatus, SshSession
+from llmproxy_desktop.remote.ssh_target import AuthMethod, SshAuth, SshTarget
 from tests.fixtures.sshd import ClientKeys, PasswordUser, SshdServer
 from tests.fixtures.tcp_services import serving
 from tests.ssh.conftest import SessionFactory
@@ -157,3 +158,12 @@ def test_no_secret_reaches_any_log_record(
     private_key_body = client_keys.plain.read_text().splitlines()[1]
     assert private_key_body not in logged
     assert "connected" in caplog.text  # the session did log its status changes
+
+
+def test_an_invalid_host_name_is_an_ssh_connect_error_not_a_crash(tmp_path: Path) -> None:
+    target = SshTarget("a..b", 22, "admin", SshAuth(AuthMethod.AGENT))
+    session = SshSession(target, HostKeyStore(tmp_path / "app", tmp_path / "none"))
+    with pytest.raises(SshConnectFailed) as caught:
+        session.connect()
+    assert caught.value.layer is Layer.SSH_CONNECT and "host name" in str(caught.value)
+    assert session.status is SessionStatus.FAILED

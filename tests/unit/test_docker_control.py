@@ -157,3 +157,15 @@ def test_read_timeouts_are_the_docker_layer() -> None:
     result = as_remote_error(requests.ReadTimeout("read timed out"), "h:1")
 
     assert result.layer is Layer.DOCKER
+
+
+def test_docker_calls_ignore_proxy_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmproxy_desktop.remote.docker_control import DockerControl
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    control = DockerControl.through_forward(9, "litellm-proxy")
+    client = control._new_client("1.41", timeout=1)
+    assert client.trust_env is False
+    assert client.proxies == {} or not any(client.proxies.values())

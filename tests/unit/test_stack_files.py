@@ -350,3 +350,19 @@ def test_litellm_healthcheck_never_calls_plain_health(litellm: dict[str, Any]) -
 def test_litellm_is_started_with_the_v2_migration_resolver(litellm: dict[str, Any]) -> None:
     assert "--use_v2_migration_resolver" in _command(litellm)
     assert "USE_V2_MIGRATION_RESOLVER" not in _environment(litellm)
+
+
+def test_no_other_container_can_reach_the_socket_proxy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # Its inspect call answers LiteLLM's environment (master key, database URL): only SSH users
+    # may reach it, through the loopback port, never a neighbouring container.
+    def networks(service: dict[str, Any]) -> set[str]:
+        declared = service.get("networks", ["default"])
+        return set(declared)  # a list of names or a mapping keyed by name
+
+    proxy_networks = networks(services["socket-proxy"])
+    assert "default" not in proxy_networks
+    for name, service in services.items():
+        if name != "socket-proxy" and service.get("network_mode") != "none":
+            assert not networks(service) & proxy_networks, name
