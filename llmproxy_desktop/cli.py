@@ -588,8 +588,16 @@ def cmd_stacks_test(args: argparse.Namespace) -> int:
             detail += f" To trust it: --accept-host-key {result.error.fingerprint}"
         print(f"{result.layer.value:<13} {result.outcome.value:<7} {detail}", flush=True)
 
+    def show_status(status: str, reason: str | None) -> None:
+        print(f"{'session':<13} {status}{f' ({reason})' if reason else ''}", flush=True)
+
     results = check_stack(
-        profile, secrets, host_keys=HostKeyStore(), confirm=confirm, on_result=show
+        profile,
+        secrets,
+        host_keys=HostKeyStore(),
+        confirm=confirm,
+        on_result=show,
+        on_status=show_status,
     )
     failed = [r.layer.value for r in results if r.outcome is Outcome.FAILED]
     if failed:

@@ -68,11 +68,13 @@ def check_stack(
     confirm: Confirm | None = None,
     ssh_config_path: Path | None = None,
     on_result: OnResult | None = None,
+    on_status: Callable[[str, str | None], None] | None = None,
 ) -> tuple[LayerResult, ...]:
     """Connect to `profile`'s stack and report every layer, each as soon as it is known.
 
     Raises ProfileError/SshConfigError when the profile cannot even name an SSH target (that is
-    the profile's problem, not a layer of the stack)."""
+    the profile's problem, not a layer of the stack). `on_status` hears the SSH session's
+    status changes (connecting, connected, failed with its reason...), as the UI shows them."""
     results: list[LayerResult] = []
 
     def report(
@@ -111,6 +113,9 @@ def check_stack(
         return trusted
 
     session = SshSession(target, host_keys, confirm_and_remember)
+    if on_status is not None:
+        notify = on_status  # a narrowed local for the closure
+        session.add_status_listener(lambda status, reason: notify(status.value, reason))
     try:
         try:
             session.connect()

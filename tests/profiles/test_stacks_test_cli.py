@@ -76,11 +76,17 @@ LAYERS = (
 def layer_lines(out: str) -> dict[str, tuple[str, str]]:
     """{layer: (outcome, detail)} from `stacks test` output, checking the layer order."""
     found: dict[str, tuple[str, str]] = {}
-    for line, layer in zip(out.splitlines(), LAYERS, strict=True):
+    layer_output = [line for line in out.splitlines() if not line.startswith("session ")]
+    for line, layer in zip(layer_output, LAYERS, strict=True):
         assert line.startswith(layer), out
         outcome, _, detail = line[len(layer) :].strip().partition(" ")
         found[layer] = (outcome, detail.strip())
     return found
+
+
+def session_states(out: str) -> list[str]:
+    """The SSH session's status changes as `stacks test` shows them."""
+    return [line.split()[1] for line in out.splitlines() if line.startswith("session ")]
 
 
 def trust(server: SshdServer, home: Path) -> None:
@@ -138,6 +144,7 @@ def test_every_layer_is_ok_through_the_real_stack(
     lines = layer_lines(out)
     assert code == 0, out + err
     assert {outcome for outcome, _ in lines.values()} == {"OK"}, out
+    assert session_states(out)[:2] == ["connecting", "connected"]
     assert lines["SSH auth"][1] == "key-file as root"
     assert lines["socket-proxy"][1].startswith(
         f"container {stack_profile.litellm_container}: running"
@@ -229,8 +236,10 @@ def test_ssh_connect_failure_skips_everything_after_it(
         main([*add, "--user", "root", "--compose-dir", "/srv"])
         capsys.readouterr()
         code = main(["stacks", "test", "down"])
-    lines = layer_lines(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    lines = layer_lines(out)
     assert code == 2
+    assert session_states(out) == ["connecting", "failed", "disconnected"]
     assert lines["SSH connect"][0] == "FAILED" and "[ssh-connect]" in lines["SSH connect"][1]
     assert [lines[layer][0] for layer in LAYERS[1:]] == ["skipped"] * 6
 
