@@ -36,3 +36,14 @@ openssh_root = _sshd.openssh_root
 password_user = _sshd.password_user
 restartable_sshd = _sshd.restartable_sshd
 sshd_target = _sshd.sshd_target
+
+# Apply fixtures for bench_apply.py: the loopback stack, its sshd and a seeded Master, exactly
+# as the apply tests build them (tests/apply/conftest.py reuses the harness loaded above).
+from tests.apply import conftest as _apply  # noqa: E402 - needs the path set above
+
+docker_stack = _apply.docker_stack
+stack_host_sshd = _apply.stack_host_sshd
+ssh_session = _apply.ssh_session
+stack_restored = _apply.stack_restored
+master = _apply.master
+target = _apply.target

@@ -14,7 +14,9 @@ result with its outcome and duration:
 Before the commit point a failure leaves the file, the applied items and the staged items as
 they were. After it nothing is rolled back (the file is already live for the next LiteLLM start):
 the result names the failed step and what to do, to fix forward. A no-op Apply (the rendered
-bytes equal the file's) skips upload, commit and restart, and says so.
+bytes equal the file's) skips upload, commit and restart, and says so; but when it still has
+staged changes to record, the file was left by an Apply whose fold failed after the rename, so
+it records them and restarts LiteLLM, which was never started on that file.
 """
 
 from __future__ import annotations
@@ -335,7 +337,9 @@ def _locked_pipeline(
 
     # -- 6: restart -----------------------------------------------------------------------------
     started = run.begin(Step.RESTART, f"restarting {target.docker.container}")
-    if run.noop:
+    # A no-op that still folded staged changes finishes an Apply whose fold failed after its
+    # rename: that Apply stopped before the restart, so LiteLLM has not loaded this file yet.
+    if run.noop and run.revision_id is None:
         run.record(Step.RESTART, Outcome.SKIPPED, "no-op: LiteLLM already has this file", started)
     else:
         try:
