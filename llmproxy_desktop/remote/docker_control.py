@@ -42,6 +42,8 @@ from llmproxy_desktop.remote.errors import (
     SocketProxyUnreachable,
 )
 
+from .closing import ClosesOnExit
+
 # The container name the compose file gives LiteLLM by default (LITELLM_CONTAINER in .env);
 # a unit test keeps the two equal.
 DEFAULT_LITELLM_CONTAINER = "litellm-proxy"
@@ -151,7 +153,7 @@ def _parse_time(value: object) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-class DockerControl:
+class DockerControl(ClosesOnExit):
     """Inspect, read the logs of and restart the LiteLLM container through the socket-proxy.
 
     `proxy_url` is the socket-proxy's address as seen from here, e.g. `tcp://127.0.0.1:<port>`
@@ -236,17 +238,6 @@ class DockerControl:
             self._client.close()
             self._client = None
 
-    def __enter__(self) -> DockerControl:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- plumbing -----------------------------------------------------------------------------
 
     def _api(self) -> docker.APIClient:
@@ -280,7 +271,7 @@ class DockerControl:
         return client
 
 
-class LogFollow:
+class LogFollow(ClosesOnExit):
     """Iterator over live log lines of a container (see `DockerControl.follow_logs`)."""
 
     def __init__(self, stream: Any, client: docker.APIClient, address: str, container: str) -> None:
@@ -315,17 +306,6 @@ class LogFollow:
         self._closed.set()
         self._stream.close()
         self._client.close()
-
-    def __enter__(self) -> LogFollow:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 # -- error translation -----------------------------------------------------------------------

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from llmproxy_desktop.remote.errors import LiteLLMDown, LiteLLMError, MasterKeyRefused
+
+from .closing import ClosesOnExit
 
 _DEFAULT_TIMEOUT = 10.0  # seconds per request
 
@@ -48,7 +49,7 @@ class CacheStatus:
     detail: str  # the ping response, or LiteLLM's explanation when unhealthy
 
 
-class LiteLLMClient:
+class LiteLLMClient(ClosesOnExit):
     """The app's client for one stack's LiteLLM. Not thread-safe; one per stack worker."""
 
     def __init__(
@@ -174,17 +175,6 @@ class LiteLLMClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> LiteLLMClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -15,10 +15,10 @@ import socket
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from types import TracebackType
 
 import paramiko
 
+from .closing import ClosesOnExit
 from .errors import RemoteError
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ _ACCEPT_BACKLOG = 64
 _CLOSE_JOIN_SECONDS = 5.0
 
 
-class Forward:
+class Forward(ClosesOnExit):
     """One local listener forwarding to `remote_host:remote_port` as seen from the SSH server."""
 
     def __init__(self, open_channel: ChannelOpener, remote_host: str, remote_port: int) -> None:
@@ -55,17 +55,6 @@ class Forward:
 
     def __repr__(self) -> str:
         return f"Forward(127.0.0.1:{self.local_port} -> {self.remote_host}:{self.remote_port})"
-
-    def __enter__(self) -> Forward:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def closed(self) -> bool:
