@@ -1,21 +1,19 @@
-"""Benchmarks reuse the integration harness: the same throwaway PostgreSQL with LiteLLM's schema.
-
-Loaded by file path: bench/ and tests/integration/ are not importable packages of each other,
-and `pytest bench/...` does not put the repository root on sys.path.
-"""
+"""Benchmarks reuse the test fixtures: the same throwaway PostgreSQL with LiteLLM's schema, sshd
+and the loopback stack."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-_HARNESS_PATH = Path(__file__).resolve().parents[1] / "tests" / "integration" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("llmproxy_integration_harness", _HARNESS_PATH)
-assert _spec is not None and _spec.loader is not None
-_harness = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _harness
-_spec.loader.exec_module(_harness)
+# `pytest bench/...` does not put the repository root on sys.path: add it for `tests.*`.
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.fixtures.postgres_harness import integration_harness  # noqa: E402
+
+_harness = integration_harness()
 
 # Re-exported so pytest registers them as fixtures of bench/.
 pg_cluster = _harness.pg_cluster
@@ -23,12 +21,7 @@ master_db = _harness.master_db
 master_db_url = _harness.master_db_url
 engine = _harness.engine
 
-# SSH fixtures for bench_remote.py. They live in the `tests` package (tests/fixtures/sshd.py),
-# importable once the repository root is on sys.path.
-_REPO_ROOT = str(Path(__file__).resolve().parents[1])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
-
+# SSH fixtures for bench_remote.py (tests/fixtures/sshd.py).
 from tests.fixtures import sshd as _sshd  # noqa: E402 - needs the path set just above
 
 client_keys = _sshd.client_keys

@@ -14,8 +14,6 @@ the original file and awaited (`stack_restored`).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,23 +23,21 @@ from sqlalchemy import Engine
 from llmproxy_desktop.core.importer import import_config
 from llmproxy_desktop.ops.apply_target import ApplyTarget, SftpConfigFile
 from llmproxy_desktop.remote.docker_control import DockerControl
-from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.litellm_client import LiteLLMClient
 from llmproxy_desktop.remote.ssh_session import SshSession
 from llmproxy_desktop.store import Actor, Master, create_master_engine
 from tests.fixtures.docker_stack import TestStack, docker_stack
-from tests.fixtures.sshd import ClientKeys, SshdServer, client_keys, openssh_root
+from tests.fixtures.postgres_harness import integration_harness
+from tests.fixtures.sshd import (
+    ClientKeys,
+    SshdServer,
+    client_keys,
+    openssh_root,
+    running_sshd,
+    trusting_session,
+)
 
-_HARNESS_PATH = Path(__file__).resolve().parents[1] / "integration" / "conftest.py"
-_HARNESS_NAME = "llmproxy_integration_harness"
-if _HARNESS_NAME in sys.modules:  # bench/conftest.py may have loaded it in the same process
-    _harness = sys.modules[_HARNESS_NAME]
-else:
-    _spec = importlib.util.spec_from_file_location(_HARNESS_NAME, _HARNESS_PATH)
-    assert _spec is not None and _spec.loader is not None
-    _harness = importlib.util.module_from_spec(_spec)
-    sys.modules[_HARNESS_NAME] = _harness
-    _spec.loader.exec_module(_harness)
+_harness = integration_harness()
 
 # Re-exported: pytest finds fixtures by name in this module.
 pg_cluster = _harness.pg_cluster
@@ -65,22 +61,15 @@ BOB = Actor(user="bob", host="bob-desktop")
 @pytest.fixture(scope="session")
 def stack_host_sshd(openssh_root: Path, client_keys: ClientKeys) -> Iterator[SshdServer]:
     """The stack host's SSH server (root with the plain client key)."""
-    server = SshdServer(openssh_root / "apply-stack-host", client_keys)
-    server.start()
-    try:
+    with running_sshd(openssh_root / "apply-stack-host", client_keys) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def ssh_session(stack_host_sshd: SshdServer, tmp_path: Path) -> Iterator[SshSession]:
     """One connected SSH session to the stack's host, as the app holds per stack."""
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(stack_host_sshd.known_hosts_line())
-    store = HostKeyStore(app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=known_hosts)
-    with SshSession(stack_host_sshd.key_target(), store) as session:
-        yield session
+    with trusting_session(stack_host_sshd, tmp_path) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -6,12 +6,9 @@ stay OK and the ones after it are skipped."""
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SshSession
 from llmproxy_desktop.remote.ssh_target import AuthMethod
 from tests.fixtures.docker_stack import TestStack, docker_stack
+from tests.fixtures.postgres_harness import integration_harness
 from tests.fixtures.sshd import (
     ClientKeys,
     SshdServer,
@@ -36,19 +34,7 @@ from tests.fixtures.sshd import (
 
 from .fake_keyrings import MemoryKeyring
 
-
-def _integration_harness() -> ModuleType:
-    # The PostgreSQL fixture lives in tests/integration/conftest.py; loaded by path under the
-    # same module name tests/ssh uses, so one module object serves both.
-    name = "llmproxy_integration_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "integration" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+_integration_harness = integration_harness
 
 
 pg_cluster = _integration_harness().pg_cluster

@@ -3,11 +3,8 @@ queries, the integration harness's throwaway PostgreSQL (loaded by path, as benc
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -15,19 +12,10 @@ from llmproxy_desktop.remote.host_keys import Confirm, HostKeyStore
 from llmproxy_desktop.remote.ssh_session import ReconnectPolicy, SshSession
 from llmproxy_desktop.remote.ssh_target import SshTarget
 from tests.fixtures import sshd as _sshd
+from tests.fixtures.postgres_harness import integration_harness
 from tests.fixtures.sshd import SshdServer
 
-
-def _integration_harness() -> ModuleType:
-    name = "llmproxy_integration_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "integration" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+_integration_harness = integration_harness
 
 
 # Re-exported so pytest registers them as fixtures of tests/ssh/.

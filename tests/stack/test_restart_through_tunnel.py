@@ -15,11 +15,10 @@ import pytest
 
 from llmproxy_desktop.remote.docker_control import DockerControl, HealthStatus
 from llmproxy_desktop.remote.errors import SocketProxyRefused
-from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.litellm_client import LiteLLMClient
 from llmproxy_desktop.remote.ssh_session import SshSession
 from tests.fixtures.docker_stack import TestStack
-from tests.fixtures.sshd import ClientKeys, SshdServer
+from tests.fixtures.sshd import ClientKeys, SshdServer, running_sshd, trusting_session
 
 pytestmark = pytest.mark.integration
 
@@ -27,20 +26,13 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stack_host_sshd(openssh_root: Path, client_keys: ClientKeys) -> Iterator[SshdServer]:
     """The stack host's SSH server (root with the plain client key)."""
-    server = SshdServer(openssh_root / "stack-host", client_keys)
-    server.start()
-    try:
+    with running_sshd(openssh_root / "stack-host", client_keys) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def session(stack_host_sshd: SshdServer, tmp_path: Path) -> Iterator[SshSession]:
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(stack_host_sshd.known_hosts_line())
-    store = HostKeyStore(app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=known_hosts)
-    with SshSession(stack_host_sshd.key_target(), store) as connected:
+    with trusting_session(stack_host_sshd, tmp_path) as connected:
         yield connected
 
 
