@@ -630,6 +630,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # The GUI's smoke-test option; declared here so "--quit-after-ms 100" is not read as a command.
     parser.add_argument("--quit-after-ms", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stack", metavar="NAME", help="the stack the stack commands (status ... init) act on"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="stack commands: print one JSON object on stdout"
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     validate = commands.add_parser("validate", help="check a LiteLLM config.yaml")
     validate.add_argument("path")
@@ -641,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stacks_commands(commands)
     doctor = commands.add_parser("doctor", help="check the keyring and the stacks file")
     doctor.set_defaults(run=cmd_doctor)
+    from .cli_stack import add_stack_commands  # here: cli_stack imports this module's helpers
+
+    add_stack_commands(commands)
     return parser
 
 

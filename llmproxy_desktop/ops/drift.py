@@ -153,9 +153,12 @@ class DriftReport:
                     f"to apply the Master, or restore revision {matched.id} from History."
                 )
             case DriftState.EDITED_BY_HAND:
+                # The diff compares parsed YAML, so an edit of comments or layout shows none.
+                cosmetic = "" if self.diff else " Only comments or formatting differ."
                 return (
                     f"{self.location} was edited outside the app since revision "
                     f"{last.id if last else '?'}; re-render to overwrite it with the Master."
+                    + cosmetic
                 )
             case DriftState.UNKNOWN_FILE:
                 if self.file_sha256 is None:

@@ -190,6 +190,19 @@ class Master:
             for e in effective_view(applied_items, staged_items)
         ]
 
+    def applied(self) -> list[Item]:
+        """The applied items alone, in applied order (what the last Apply or import made live).
+
+        Raises VaultLocked when an item holds sealed secrets and no vault is unlocked.
+        """
+        with self._reading() as s:
+            rows = s.execute(
+                select(AppliedItem.kind, AppliedItem.name, AppliedItem.data).order_by(
+                    AppliedItem.position
+                )
+            ).all()
+        return [Item(ItemKind(kind), name, unseal(data, self._vault)) for kind, name, data in rows]
+
     def staged_count(self) -> int:
         """How many items are staged (new, changed or deleted)."""
         with self._reading() as s:
