@@ -123,7 +123,9 @@ def add_stack_commands(commands: Any) -> None:
     action = drift.add_mutually_exclusive_group()
     action.add_argument("--rerender", action="store_true", help="overwrite it: a normal Apply")
     action.add_argument(
-        "--finish", action="store_true", help="record the revision an interrupted Apply left"
+        "--finish",
+        action="store_true",
+        help="record the revision an interrupted Apply left, then restart LiteLLM and verify",
     )
     drift.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_apply_options(drift)
@@ -485,7 +487,13 @@ def cmd_apply(args: argparse.Namespace, out: Output) -> int:
         return _apply(connection, args, out)
 
 
-def _apply(connection: StackConnection, args: argparse.Namespace, out: Output) -> int:
+def _apply(
+    connection: StackConnection,
+    args: argparse.Namespace,
+    out: Output,
+    *,
+    force_restart: bool = False,
+) -> int:
     from .ops.apply import apply
 
     progress = _ProgressLines(out)
@@ -498,6 +506,7 @@ def _apply(connection: StackConnection, args: argparse.Namespace, out: Output) -
             actor=connection.actor,
             verify_timeout=args.verify_timeout,
             lock_wait=args.wait_lock,
+            force_restart=force_restart,
         )
     progress.completed(result)
     return _report_apply(result, out)
@@ -583,15 +592,19 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
         if args.finish:
             if DriftAction.FINISH not in report.offers:
                 raise CliError(f"nothing to finish: {report.sentence()}", EXIT_USAGE)
+            if not _confirm(args, "Record this file as a revision and restart LiteLLM on it?"):
+                out.say("not finished")
+                return out.finish(EXIT_FINDINGS)
             revision = finish_pending_apply(
                 connection.master,
                 connection.config_file,
                 connection.actor,
                 lock_engine=connection.target.master_engine,
             )
-            out.say(f"recorded revision {revision}; restart LiteLLM with `apply` (no-op) next")
+            out.say(f"recorded revision {revision}; restarting LiteLLM on it")
             out.payload.update(finished_revision=revision)
-            return out.finish(EXIT_OK)
+            # The interrupted Apply never restarted LiteLLM: do it now, and verify.
+            return _apply(connection, args, out, force_restart=True)
         if args.rerender:
             if report.state is DriftState.IN_SYNC:
                 out.say("in sync: nothing to re-render")

@@ -225,8 +225,12 @@ def apply(
     actor: Actor,
     verify_timeout: float = 90.0,
     lock_wait: float = 0.0,
+    force_restart: bool = False,
 ) -> ApplyResult:
     """Run the Apply pipeline for `master`'s stack at `target` and report every step.
+
+    `force_restart` restarts LiteLLM even on a no-op: after `drift.finish_pending_apply` recorded
+    an interrupted Apply's file, LiteLLM has not loaded it yet.
 
     Raises ApplyLocked (before anything else happens) when another Apply holds the stack's lock
     and `lock_wait` is 0, or it is still held after `lock_wait` seconds; while waiting, progress
@@ -245,7 +249,7 @@ def apply(
             target.master_engine, master.schema, actor, wait_seconds=lock_wait, on_wait=waiting
         ):
             run.record(Step.LOCK, Outcome.OK, f"held by {actor}", started)
-            _locked_pipeline(master, target, run, actor, verify_timeout)
+            _locked_pipeline(master, target, run, actor, verify_timeout, force_restart)
     except ApplyLocked:
         raise
     except SQLAlchemyError as error:
@@ -258,7 +262,12 @@ def apply(
 
 
 def _locked_pipeline(
-    master: Master, target: ApplyTarget, run: _Run, actor: Actor, verify_timeout: float
+    master: Master,
+    target: ApplyTarget,
+    run: _Run,
+    actor: Actor,
+    verify_timeout: float,
+    force_restart: bool,
 ) -> None:
     # -- 2: render and validate ----------------------------------------------------------------
     started = run.begin(Step.RENDER, "rendering the effective configuration")
@@ -339,7 +348,7 @@ def _locked_pipeline(
     started = run.begin(Step.RESTART, f"restarting {target.docker.container}")
     # A no-op that still folded staged changes finishes an Apply whose fold failed after its
     # rename: that Apply stopped before the restart, so LiteLLM has not loaded this file yet.
-    if run.noop and run.revision_id is None:
+    if run.noop and run.revision_id is None and not force_restart:
         run.record(Step.RESTART, Outcome.SKIPPED, "no-op: LiteLLM already has this file", started)
     else:
         try:

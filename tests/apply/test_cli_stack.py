@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine
 
 from llmproxy_desktop.cli import main
-from llmproxy_desktop.core.items import Item, ItemKind, Secret
+from llmproxy_desktop.core.items import Item, ItemKind, Secret, live_items
 from llmproxy_desktop.core.render import render
 from llmproxy_desktop.ops.apply_lock import apply_lock
 from llmproxy_desktop.remote.keyring_secrets import SERVICE
@@ -505,3 +505,32 @@ def test_a_local_stack_is_reached_without_ssh(
     assert code == 0, err
     assert data["staged"] == 1 and data["container"].startswith("running")
     assert data["litellm"].startswith("ready")
+
+
+def test_an_apply_interrupted_after_its_commit_point_is_finished_on_the_next_connect(
+    profile: StackProfile,
+    master: Master,
+    stack_restored: TestStack,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    master.stage(new_model(), 0, ALICE)
+    # What an Apply whose fold failed leaves: the new file renamed in place, nothing recorded.
+    rendered = render(live_items(master.effective())).encode()
+    (stack_restored.config_dir / "config.yaml").write_bytes(rendered)
+
+    code, out, err = cli(capsys, "status")
+    assert code == 0 and "an Apply replaced the file and did not finish" in out
+
+    code, data, err = cli_json(capsys, "drift", "--finish", "--yes")
+
+    assert code == 0, err
+    assert data["state"] == "applied but not recorded"
+    revision = master.revisions()[0]
+    assert data["finished_revision"] == revision.id
+    assert revision.rendered_sha256 == hashlib.sha256(rendered).hexdigest()
+    assert master.staged_count() == 0
+    steps = {s["step"]: s["outcome"] for s in data["steps"]}
+    assert steps["restart"] == "ok" and steps["verify"] == "ok"  # LiteLLM now serves it
+    assert config_bytes(stack_restored) == rendered
+    code, data, _ = cli_json(capsys, "drift")
+    assert code == 0 and data["state"] == "in sync"
