@@ -3,18 +3,24 @@
 The native style already follows the OS on macOS and Windows; there the controller changes
 nothing. Where the platform palette does not match the scheme the OS reports (Linux with the
 Fusion style, for instance), it applies a light or dark palette modelled on the macOS colours.
-Custom colours elsewhere in the UI come from palette roles, so they follow along.
+Custom colours elsewhere in the UI come from palette roles, so they follow along; the few
+colours with a meaning (the staged-state accent, good/bad) come in light and dark pairs chosen
+by the palette they are drawn on (``staged_accent``, ``status_colour``).
 """
 
 from __future__ import annotations
 
 from enum import Enum
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 Role = QPalette.ColorRole
 Group = QPalette.ColorGroup
+
+# HIG spacing: window/page margins and the space between controls, in device-independent pixels.
+WINDOW_MARGIN = 20
+CONTROL_SPACING = 8
 
 # Role -> (light, dark) colours. Secondary text uses PlaceholderText throughout the UI.
 _SCHEME_COLOURS: dict[QPalette.ColorRole, tuple[str, str]] = {
@@ -67,8 +73,42 @@ def scheme_palette(scheme: Qt.ColorScheme) -> QPalette:
     return palette
 
 
+class StatusColour(Enum):
+    """Colours that carry meaning, as (light, dark) pairs; always shown next to text or a shape.
+
+    Each reaches a 4.5:1 contrast on the window and base colours of its scheme, so it can colour
+    text as well as a dot.
+    """
+
+    # The one accent for staged (not yet applied) state; amber, as the reference's Apply bar.
+    STAGED = ("#a35200", "#ffb340")
+    GOOD = ("#18702e", "#30d158")
+    BAD = ("#b3261e", "#ff6961")
+
+
+def status_colour(status: StatusColour, palette: QPalette) -> QColor:
+    """Return the light or dark variant of ``status`` that reads well on ``palette``."""
+    light, dark = status.value
+    return QColor(dark if is_dark(palette) else light)
+
+
+def staged_accent(palette: QPalette) -> QColor:
+    """The accent colour that marks staged state (rows, badges, the Apply bar) on ``palette``.
+
+    Pages call this with their own ``palette()`` when they paint, so the colour follows light and
+    dark mode without listening for changes themselves.
+    """
+    return status_colour(StatusColour.STAGED, palette)
+
+
 class ThemeController(QObject):
-    """Keeps the application palette in step with the OS colour scheme while it lives."""
+    """Keeps the application palette in step with the OS colour scheme while it lives.
+
+    ``scheme_applied`` tells non-widget listeners (widgets get a PaletteChange event anyway)
+    that the palette now matches a new scheme.
+    """
+
+    scheme_applied = Signal(Qt.ColorScheme)
 
     def __init__(self, app: QGuiApplication, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,9 +129,11 @@ class ThemeController(QObject):
         # Back to the platform's own palette first: it may already match (macOS, Windows).
         self._app.setPalette(QPalette())
         if scheme == Qt.ColorScheme.Unknown:
+            self.scheme_applied.emit(scheme)
             return
         if is_dark(self._app.palette()) != (scheme == Qt.ColorScheme.Dark):
             self._app.setPalette(scheme_palette(scheme))
+        self.scheme_applied.emit(scheme)
 
     def stop(self) -> None:
         """Stop following the OS and restore the platform palette."""

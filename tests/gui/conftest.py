@@ -1,4 +1,4 @@
-"""Fixtures for the GUI tests: settings that never touch the user's own, and the theme."""
+"""Fixtures for the GUI tests: settings and stacks that are never the user's own; the theme."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.ui.theme import ThemeController
 
 
@@ -17,6 +18,18 @@ def _isolated_default_settings(tmp_path: Path) -> None:
     """Point default-constructed QSettings at a temporary directory for every GUI test."""
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window built without a ProfileStore reads the default stacks file: make it a temp one."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+
+
+@pytest.fixture
+def profile_store(tmp_path: Path) -> ProfileStore:
+    """An empty stacks file of the test's own."""
+    return ProfileStore(tmp_path / "profiles" / "stacks.json")
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""The welcome page: what the app is, shown until the first stack has been added."""
+"""The welcome page: what the app is and the first step, shown until a stack has been added."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from llmproxy_desktop.ui.resources import app_icon
-from llmproxy_desktop.ui.theme import TextStyle, text_font
+from llmproxy_desktop.ui.theme import CONTROL_SPACING, WINDOW_MARGIN, TextStyle, text_font
 
 APP_NAME = "LLM-Proxy Desktop"
 DESCRIPTION = (
@@ -22,21 +22,22 @@ DESCRIPTION = (
     "stage changes, review them, then apply them in one step."
 )
 ADD_STACK_TEXT = "Add Stack…"
-ADD_STACK_TOOLTIP = (
-    "The Add Stack sheet arrives with the desktop-app milestone. Until then, add a stack from "
-    "a terminal: llmproxy-desktop stacks add NAME --host HOST --user USER"
-)
-ADD_STACK_NOTE = (
-    "Add stacks from a terminal for now: llmproxy-desktop stacks add, then stacks test."
-)
+ADD_STACK_TOOLTIP = "Connect a LiteLLM stack: the host you reach over SSH and its compose directory"
+ADD_STACK_NOTE = "A stack is one LiteLLM gateway and its database, on a host you reach over SSH."
 KEYRING_UNSAFE_PREFIX = "Secrets will not be saved:"
+STORE_ERROR_PREFIX = "Your stacks could not be read:"
 
 _ICON_SIZE = 96
 _CONTENT_WIDTH = 520
 
 
 class WelcomePage(QWidget):
-    """A centred column: icon, app name, one-line description and the (disabled) first step."""
+    """A centred column: icon, app name, one-line description and the first step.
+
+    ``add_stack_requested`` is emitted by the "Add Stack…" button; the window opens the sheet.
+    """
+
+    add_stack_requested = Signal()
 
     def __init__(self, keyring_warning: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,12 +59,13 @@ class WelcomePage(QWidget):
         self.description_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.add_stack_button = QPushButton(ADD_STACK_TEXT)
-        self.add_stack_button.setEnabled(False)
         self.add_stack_button.setToolTip(ADD_STACK_TOOLTIP)
+        self.add_stack_button.setDefault(True)
+        self.add_stack_button.clicked.connect(self.add_stack_requested)
         self.add_stack_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.add_stack_button.setMinimumWidth(140)
 
-        # Tooltips are easy to miss; say the same thing in plain sight.
+        # What a stack is, in plain sight: tooltips are easy to miss.
         self.add_stack_note = _secondary_label(ADD_STACK_NOTE, TextStyle.CALLOUT)
         self.add_stack_note.setWordWrap(True)
         self.add_stack_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -77,11 +79,18 @@ class WelcomePage(QWidget):
         self.keyring_label.setWordWrap(True)
         self.keyring_label.setVisible(bool(keyring_warning))
 
+        # A stacks file that cannot be read: the admin must hear why the list is empty.
+        self.store_error_label = _secondary_label("", TextStyle.CALLOUT)
+        self.store_error_label.setObjectName("storeError")
+        self.store_error_label.setWordWrap(True)
+        self.store_error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.store_error_label.setVisible(False)
+
         column = QWidget()
         column.setMaximumWidth(_CONTENT_WIDTH)
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)
-        column_layout.setSpacing(8)
+        column_layout.setSpacing(CONTROL_SPACING)
         column_layout.addWidget(self.icon_label)
         column_layout.addSpacing(12)
         column_layout.addWidget(self.title_label)
@@ -91,6 +100,7 @@ class WelcomePage(QWidget):
         column_layout.addWidget(self.add_stack_note)
         column_layout.addSpacing(12)
         column_layout.addWidget(self.keyring_label)
+        column_layout.addWidget(self.store_error_label)
 
         # Centre the column with stretches, not an alignment flag: an aligned widget is given its
         # size hint, which ignores height-for-width, and the wrapped description gets clipped.
@@ -100,10 +110,15 @@ class WelcomePage(QWidget):
         row.addStretch(1)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 20, 20, 20)
+        layout.setContentsMargins(WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN)
         layout.addStretch(2)
         layout.addLayout(row)
         layout.addStretch(3)  # a little above centre reads as centred
+
+    def set_store_error(self, message: str | None) -> None:
+        """Show why the stacks file could not be read, or hide the line when ``message`` is None."""
+        self.store_error_label.setText(f"{STORE_ERROR_PREFIX} {message}" if message else "")
+        self.store_error_label.setVisible(bool(message))
 
 
 def _secondary_label(text: str, style: TextStyle, weight: QFont.Weight | None = None) -> QLabel:

@@ -1,4 +1,4 @@
-"""The placeholder main window: title, welcome text, theme, remembered geometry, smoke start."""
+"""The main window on first run (no stack): title, welcome view, theme, geometry, smoke start."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.theme import ThemeController, is_dark
 
@@ -52,14 +53,48 @@ def test_an_unsafe_keyring_is_said_plainly_and_a_safe_one_says_nothing(
     assert not quiet.welcome_page.keyring_label.isVisible()
 
 
-def test_add_stack_is_disabled_and_says_when_it_arrives(qtbot: QtBot, settings: QSettings) -> None:
+def test_add_stack_from_the_welcome_button_or_the_file_menu_asks_for_the_sheet(
+    qtbot: QtBot, settings: QSettings
+) -> None:
     window = _shown_window(qtbot, settings)
     button = window.welcome_page.add_stack_button
 
     assert button.text() == "Add Stack…"
-    assert not button.isEnabled()
-    assert "stacks add" in button.toolTip()
-    assert not window.add_stack_action.isEnabled()
+    assert button.isEnabled()
+    assert window.add_stack_action.isEnabled()
+    with qtbot.waitSignal(window.add_stack_requested):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.add_stack_requested):
+        window.add_stack_action.trigger()
+
+
+def test_without_stacks_the_welcome_view_shows_and_the_toolbar_does_not(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    window = _shown_window(qtbot, settings)
+
+    assert window.current_stack() is None
+    assert window.welcome_page.isVisible()
+    assert not window.splitter.isVisible()
+    assert not window.toolbar.isVisible()
+    assert not window.welcome_page.store_error_label.isVisible()
+
+
+def test_an_unreadable_stacks_file_is_named_on_the_welcome_view(
+    qtbot: QtBot, settings: QSettings, profile_store: ProfileStore
+) -> None:
+    profile_store.path.parent.mkdir(parents=True)
+    profile_store.path.write_text("[]")
+
+    window = MainWindow(settings, profile_store=profile_store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+
+    label = window.welcome_page.store_error_label
+    assert label.isVisible()
+    assert label.text().startswith("Your stacks could not be read:")
+    assert str(profile_store.path) in label.text()
 
 
 @pytest.mark.parametrize("size", [(960, 640), (640, 420)], ids=["default", "minimum"])
