@@ -41,6 +41,14 @@ class Readiness:
 
 
 @dataclass(frozen=True)
+class ChatTest:
+    """The answer of `chat_test`: seconds from request to complete answer, and its first line."""
+
+    latency_seconds: float
+    reply: str
+
+
+@dataclass(frozen=True)
 class CacheStatus:
     """LiteLLM's answer to GET /cache/ping: whether its cache (Valkey/Redis) answers."""
 
@@ -155,6 +163,34 @@ class LiteLLMClient(ClosesOnExit):
             )
         raise _unexpected(response)
 
+    def chat_test(self, model_group: str, timeout: float = 60.0) -> ChatTest:
+        """POST one tiny chat completion to `model_group` through the proxy: the Models page's
+        "Test". It is a real, billed upstream call of a few tokens; the admin asks for it.
+
+        Returns the latency and the reply's first line; raises LiteLLMDown when nothing answers
+        and LiteLLMError with LiteLLM's own message when the model fails (wrong key, upstream
+        down, unknown group).
+        """
+        body = {
+            "model": model_group,
+            "messages": [{"role": "user", "content": "Reply with the word OK."}],
+            "max_tokens": 5,
+        }
+        headers = {"Authorization": f"Bearer {self._master_key}"}
+        started = time.monotonic()
+        try:
+            response = self._http.post(
+                "/v1/chat/completions", json=body, headers=headers, timeout=timeout
+            )
+        except httpx.TimeoutException as exc:
+            raise LiteLLMDown(self.base_url, f"no answer in {timeout:g} s") from exc
+        except httpx.TransportError as exc:
+            raise LiteLLMDown(self.base_url, _transport_reason(exc)) from exc
+        latency = time.monotonic() - started
+        if response.status_code != 200:
+            raise _unexpected(response)
+        return ChatTest(latency, _first_reply_line(_json_object(response)))
+
     # -- plumbing -----------------------------------------------------------------------------
 
     def _get(self, path: str, *, authenticated: bool) -> httpx.Response:
@@ -175,6 +211,16 @@ class LiteLLMClient(ClosesOnExit):
 
     def close(self) -> None:
         self._http.close()
+
+
+def _first_reply_line(body: dict[str, Any]) -> str:
+    choices = body.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            lines = message["content"].strip().splitlines()
+            return lines[0][:200] if lines else ""
+    return ""
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
@@ -215,7 +261,8 @@ def _unexpected(response: httpx.Response) -> LiteLLMError:
     path = response.request.url.path
     message = _error_message(_json_object(response)) or response.reason_phrase
     return LiteLLMError(
-        f"LiteLLM answered GET {path} with HTTP {response.status_code}: {message[:300]}"
+        f"LiteLLM answered {response.request.method} {path} with HTTP {response.status_code}: "
+        f"{message[:300]}"
     )
 
 

@@ -1,0 +1,118 @@
+"""Everything the window shows about a connected stack, read in one go on the stack's worker.
+
+`read_status` never raises for the Servant's side: LiteLLM or Docker being down is a state to
+show, not a failure of the refresh. Only the Master's own database failing propagates (without
+it there is nothing to show).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..core.items import EffectiveItem
+from ..remote.docker_control import ContainerState
+from ..remote.errors import RemoteError
+from ..remote.litellm_client import Readiness
+from ..store import RevisionInfo, VaultLocked
+from .drift import DriftReport, check_drift
+from .stack_connection import StackConnection
+
+__all__ = ["StackStatus", "VaultState", "read_items", "read_status"]
+
+
+class VaultState(StrEnum):
+    NONE = "none"  # this Master has no vault (no credential was ever stored)
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    """A snapshot for the pages. `effective` is None when the vault is locked and an item holds
+    secrets (the pages then say so); each `*_error` is a sentence when that part failed."""
+
+    stack: str
+    effective: tuple[EffectiveItem, ...] | None
+    staged_count: int
+    vault: VaultState
+    initialised: bool
+    last_revision: RevisionInfo | None
+    drift: DriftReport | None
+    drift_error: str | None
+    readiness: Readiness | None
+    served_models: tuple[str, ...] | None
+    litellm_error: str | None
+    container: ContainerState | None
+    container_error: str | None
+
+
+def read_items(connection: StackConnection) -> tuple[tuple[EffectiveItem, ...] | None, int]:
+    """The effective items (None while the vault is locked and secrets are involved) and the
+    staged count, which needs no vault."""
+    master = connection.master
+    try:
+        effective: tuple[EffectiveItem, ...] | None = tuple(master.effective())
+    except VaultLocked:
+        effective = None
+    return effective, master.staged_count()
+
+
+def read_status(connection: StackConnection) -> StackStatus:
+    """Read the Master, the file's drift state, LiteLLM and the container (in that order)."""
+    master = connection.master
+    effective, staged = read_items(connection)
+    vault = (
+        VaultState.NONE
+        if not master.has_vault()
+        else VaultState.UNLOCKED
+        if master.vault is not None
+        else VaultState.LOCKED
+    )
+    revisions = master.revisions(1)
+    drift, drift_error = _drift(connection)
+    readiness, served, litellm_error = _litellm(connection)
+    container, container_error = _container(connection)
+    return StackStatus(
+        stack=connection.profile.name,
+        effective=effective,
+        staged_count=staged,
+        vault=vault,
+        initialised=master.initialised() is not None,
+        last_revision=revisions[0] if revisions else None,
+        drift=drift,
+        drift_error=drift_error,
+        readiness=readiness,
+        served_models=served,
+        litellm_error=litellm_error,
+        container=container,
+        container_error=container_error,
+    )
+
+
+def _drift(connection: StackConnection) -> tuple[DriftReport | None, str | None]:
+    try:
+        return check_drift(connection.master, connection.config_file), None
+    except VaultLocked:
+        return None, "config.yaml differs from the last revision; unlock the vault to compare it."
+    except RemoteError as error:
+        return None, f"config.yaml could not be read: {error}"
+
+
+def _litellm(
+    connection: StackConnection,
+) -> tuple[Readiness | None, tuple[str, ...] | None, str | None]:
+    client = connection.target.litellm
+    try:
+        readiness = client.readiness()
+        served = tuple(client.models()) if readiness.ready else None
+    except RemoteError as error:
+        return None, None, str(error)
+    return readiness, served, None
+
+
+def _container(connection: StackConnection) -> tuple[ContainerState | None, str | None]:
+    try:
+        return connection.target.docker.litellm_state(), None
+    except RemoteError as error:
+        return None, str(error)
