@@ -105,11 +105,15 @@ def cold_start(child_code: str, stacks: int = 0) -> tuple[float, float]:
 
 @pytest.mark.parametrize("stacks", [0, 2], ids=["welcome", "two-stacks"])
 def test_cold_start_to_an_interactive_window(benchmark: object, stacks: int) -> None:
+    # pytest-benchmark times the whole child (start to exit, which includes closing the stack
+    # connection); the target is start to interactive, which the child reports itself.
+    ready: list[float] = []
     benchmark.pedantic(  # type: ignore[attr-defined]
-        lambda: cold_start(_APP_CHILD, stacks)[0], rounds=5, iterations=1
+        lambda: ready.append(cold_start(_APP_CHILD, stacks)[0]), rounds=5, iterations=1
     )
+    benchmark.extra_info["interactive_median_s"] = statistics.median(ready)  # type: ignore[attr-defined]
     # The median, not each round: one slow round on a shared host is noise, not a regression.
-    assert benchmark.stats.stats.median <= TARGET_SECONDS  # type: ignore[attr-defined]
+    assert statistics.median(ready) <= TARGET_SECONDS
 
 
 def test_reference_bare_pyside6_window(benchmark: object) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..core.items import EffectiveItem
+from ..core.items import EffectiveItem, Item
 from ..remote.docker_control import ContainerState
 from ..remote.errors import RemoteError
 from ..remote.litellm_client import Readiness
@@ -29,11 +29,13 @@ class VaultState(StrEnum):
 
 @dataclass(frozen=True)
 class StackStatus:
-    """A snapshot for the pages. `effective` is None when the vault is locked and an item holds
-    secrets (the pages then say so); each `*_error` is a sentence when that part failed."""
+    """A snapshot for the pages. `effective` and `applied` are None when the vault is locked and
+    an item holds secrets (the pages then say so); each `*_error` is a sentence when that part
+    failed."""
 
     stack: str
     effective: tuple[EffectiveItem, ...] | None
+    applied: tuple[Item, ...] | None  # what the last Apply made live (for the review's diff)
     staged_count: int
     vault: VaultState
     initialised: bool
@@ -47,21 +49,24 @@ class StackStatus:
     container_error: str | None
 
 
-def read_items(connection: StackConnection) -> tuple[tuple[EffectiveItem, ...] | None, int]:
-    """The effective items (None while the vault is locked and secrets are involved) and the
-    staged count, which needs no vault."""
+def read_items(
+    connection: StackConnection,
+) -> tuple[tuple[EffectiveItem, ...] | None, tuple[Item, ...] | None, int]:
+    """The effective and the applied items (None while the vault is locked and secrets are
+    involved) and the staged count, which needs no vault."""
     master = connection.master
     try:
         effective: tuple[EffectiveItem, ...] | None = tuple(master.effective())
+        applied: tuple[Item, ...] | None = tuple(master.applied())
     except VaultLocked:
-        effective = None
-    return effective, master.staged_count()
+        effective = applied = None
+    return effective, applied, master.staged_count()
 
 
 def read_status(connection: StackConnection) -> StackStatus:
     """Read the Master, the file's drift state, LiteLLM and the container (in that order)."""
     master = connection.master
-    effective, staged = read_items(connection)
+    effective, applied, staged = read_items(connection)
     vault = (
         VaultState.NONE
         if not master.has_vault()
@@ -76,6 +81,7 @@ def read_status(connection: StackConnection) -> StackStatus:
     return StackStatus(
         stack=connection.profile.name,
         effective=effective,
+        applied=applied,
         staged_count=staged,
         vault=vault,
         initialised=master.initialised() is not None,

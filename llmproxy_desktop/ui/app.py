@@ -10,9 +10,11 @@ from PySide6.QtWidgets import QApplication
 
 from llmproxy_desktop import __version__
 from llmproxy_desktop.ops.self_check import startup_self_check
+from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.pages.welcome import APP_NAME
 from llmproxy_desktop.ui.resources import app_icon
+from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from llmproxy_desktop.ui.theme import ThemeController
 
 ORGANIZATION_NAME = "LLM-Proxy"
@@ -62,10 +64,15 @@ def run_gui(argv: list[str]) -> int:
     theme = ThemeController(app, parent=app)
     keyring = startup_self_check()
     window = MainWindow(QSettings(), keyring_warning=None if keyring.secure else keyring.message)
+    runner = JobRunner(app)
+    workspace = StackWorkspace(window, runner)
     window.show()
+    QTimer.singleShot(0, workspace.start)
     if args.quit_after_ms is not None:
         QTimer.singleShot(args.quit_after_ms, window.close)
     try:
         return app.exec()
     finally:
+        workspace.close()
+        runner.shutdown()
         theme.stop()

@@ -234,6 +234,10 @@ class JobRunner(QObject):
         self._on_cancelled(job_id)
         return True
 
+    def is_closed(self) -> bool:
+        """True after `shutdown()`: no job runs any more, and none can be submitted."""
+        return self._closed
+
     def is_busy(self) -> bool:
         """True while any job is queued or running (its final signal not yet delivered)."""
         return bool(self._entries)

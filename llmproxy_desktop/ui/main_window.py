@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -105,7 +106,14 @@ class MainWindow(QMainWindow):
         splitter.setObjectName("shell")
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.sidebar)
-        splitter.addWidget(self.pages)
+        # The pages over an optional footer (the Apply bar), which spans the page area only.
+        content = QWidget()
+        content.setObjectName("content")
+        self._content_layout = QVBoxLayout(content)
+        self._content_layout.setContentsMargins(0, 0, 0, 0)
+        self._content_layout.setSpacing(0)
+        self._content_layout.addWidget(self.pages, 1)
+        splitter.addWidget(content)
         splitter.setStretchFactor(1, 1)  # a wider window widens the page, not the sidebar
         splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH])
         self.sidebar.setMinimumWidth(140)
@@ -156,6 +164,10 @@ class MainWindow(QMainWindow):
         return toolbar
 
     # --- pages ----------------------------------------------------------------------------
+
+    def set_footer(self, widget: QWidget) -> None:
+        """Put `widget` under the pages (e.g. the Apply bar); it hides itself when idle."""
+        self._content_layout.addWidget(widget)
 
     def add_page(
         self, section: str, key: str, title: str, widget: QWidget, icon: QIcon | None = None

@@ -16,23 +16,25 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from llmproxy_desktop.core.items import Item, ItemKey
-from llmproxy_desktop.ops.apply import ApplyResult, apply
-from llmproxy_desktop.ops.drift import finish_pending_apply
-from llmproxy_desktop.ops.history import history, restore_revision
-from llmproxy_desktop.ops.stack_connection import StackConnection, connect_stack
-from llmproxy_desktop.ops.stack_status import StackStatus, read_status
 from llmproxy_desktop.remote.host_keys import Confirm, HostKeyStore
-from llmproxy_desktop.remote.litellm_client import ChatTest
 from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.ssh_session import SessionStatus
-from llmproxy_desktop.store import RevisionInfo
 from llmproxy_desktop.ui.job_runner import Job, JobProgress, JobRunner
 from llmproxy_desktop.ui.staging import Done
+
+# The ops (SQLAlchemy, alembic, docker, httpx: ~0.6 s of imports) are imported inside the jobs,
+# on the stack's worker thread, so the window opens without waiting for them.
+if TYPE_CHECKING:
+    from llmproxy_desktop.ops.apply import ApplyResult
+    from llmproxy_desktop.ops.stack_connection import StackConnection
+    from llmproxy_desktop.ops.stack_status import StackStatus
+    from llmproxy_desktop.remote.litellm_client import ChatTest
+    from llmproxy_desktop.store import RevisionInfo
 
 __all__ = ["StackController"]
 
@@ -71,7 +73,7 @@ class StackController(QObject):
         self,
         runner: JobRunner,
         profile: StackProfile,
-        secrets: Mapping[SecretKind, str],
+        secrets: Mapping[SecretKind, str] | Callable[[], Mapping[SecretKind, str]],
         *,
         host_keys: HostKeyStore | None = None,
         confirm: Confirm | None = None,
@@ -81,7 +83,10 @@ class StackController(QObject):
         super().__init__(parent)
         self.profile = profile
         self._runner = runner
-        self._secrets = dict(secrets)
+        # A callable is read on the worker when connecting: the keyring may block (D-Bus, an
+        # unlock prompt), and the GUI thread never waits.
+        self._secrets_source = secrets
+        self._secrets: dict[SecretKind, str] = {}
         self._host_keys = host_keys or HostKeyStore()
         self._confirm = confirm
         self._verify_timeout = verify_timeout
@@ -105,7 +110,12 @@ class StackController(QObject):
         the first status. Failures arrive as `connect_failed(sentence)`."""
 
         def run(_progress: JobProgress, _cancel: threading.Event) -> StackStatus:
+            from llmproxy_desktop.ops.stack_connection import connect_stack
+            from llmproxy_desktop.ops.stack_status import read_status
+
             if self._connection is None:
+                source = self._secrets_source
+                self._secrets = dict(source() if callable(source) else source)
                 self._connection = connect_stack(
                     self.profile,
                     self._secrets,
@@ -122,20 +132,28 @@ class StackController(QObject):
         self._submit("Connect", run, self._publish, self._connect_failed)
 
     def close(self) -> None:
-        """Close the connection on the worker (queued behind whatever runs)."""
+        """Close the connection on the worker (queued behind whatever runs), or right here once
+        the runner is shut down: its workers have ended, so nothing else touches it."""
 
         def run(_progress: JobProgress, _cancel: threading.Event) -> None:
             connection, self._connection = self._connection, None
             if connection is not None:
                 connection.close()
 
+        if self._runner.is_closed():
+            run(lambda _s, _f, _m: None, threading.Event())
+            return
         self._submit("Disconnect", run, None, None, cancellable=False)
 
     def refresh(self, on_error: OnError | None = None) -> None:
         """Re-read the status (items, drift, LiteLLM, container)."""
-        self._submit(
-            "Refresh", lambda _p, _c: read_status(self._connected()), self._publish, on_error
-        )
+
+        def run(_progress: JobProgress, _cancel: threading.Event) -> StackStatus:
+            from llmproxy_desktop.ops.stack_status import read_status
+
+            return read_status(self._connected())
+
+        self._submit("Refresh", run, self._publish, on_error)
 
     def unlock_vault(self, passphrase: str) -> object:
         """For the vault sheet, which runs it as a job of this stack: call on the worker only."""
@@ -186,6 +204,8 @@ class StackController(QObject):
         """Run the Apply pipeline; returns the job id (for `cancel_apply`)."""
 
         def run(progress: JobProgress, cancel: threading.Event) -> ApplyResult:
+            from llmproxy_desktop.ops.apply import apply
+
             connection = self._connected()
             return apply(
                 connection.master,
@@ -198,6 +218,8 @@ class StackController(QObject):
             )
 
         def finished(result: object) -> None:
+            from llmproxy_desktop.ops.apply import ApplyResult
+
             self._apply_ended()
             assert isinstance(result, ApplyResult)
             on_result(result)
@@ -224,6 +246,8 @@ class StackController(QObject):
         with a forced restart), as `drift --finish` does."""
 
         def run(_progress: JobProgress, _cancel: threading.Event) -> int:
+            from llmproxy_desktop.ops.drift import finish_pending_apply
+
             connection = self._connected()
             return finish_pending_apply(
                 connection.master,
@@ -241,7 +265,10 @@ class StackController(QObject):
         self, on_result: Callable[[tuple[list[RevisionInfo], str | None]], None], on_error: OnError
     ) -> None:
         """The applied revisions and the SHA-256 of the file the server holds now."""
+
         def run(_progress: JobProgress, _cancel: threading.Event) -> object:
+            from llmproxy_desktop.ops.history import history
+
             connection = self._connected()
             data = connection.config_file.read()
             current = hashlib.sha256(data).hexdigest() if data is not None else None
@@ -259,6 +286,8 @@ class StackController(QObject):
         """Stage what turns the Master into revision `revision_id`; the count comes back."""
 
         def run(_progress: JobProgress, _cancel: threading.Event) -> int:
+            from llmproxy_desktop.ops.history import restore_revision
+
             connection = self._connected()
             return restore_revision(connection.master, revision_id, connection.actor)
 
@@ -278,6 +307,8 @@ class StackController(QObject):
             return self._connected().target.litellm.chat_test(model_group)
 
         def answered(result: object) -> None:
+            from llmproxy_desktop.remote.litellm_client import ChatTest
+
             assert isinstance(result, ChatTest)
             on_result(result)
 
@@ -292,6 +323,8 @@ class StackController(QObject):
 
     def _edit(self, name: str, change: Callable[[StackConnection], Any], done: Done) -> None:
         def run(_progress: JobProgress, _cancel: threading.Event) -> StackStatus:
+            from llmproxy_desktop.ops.stack_status import read_status
+
             connection = self._connected()
             change(connection)
             return read_status(connection)
@@ -318,6 +351,8 @@ class StackController(QObject):
         return job_id
 
     def _publish(self, status: object) -> None:
+        from llmproxy_desktop.ops.stack_status import StackStatus
+
         assert isinstance(status, StackStatus)
         self.last_status = status
         self.status_changed.emit(status)
