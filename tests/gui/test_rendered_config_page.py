@@ -1,0 +1,126 @@
+"""The Rendered config page: both texts side by side, the drift sentence coloured by state, the
+differences toggle, Copy and Refresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from llmproxy_desktop.ops.drift import DriftReport, DriftState
+from llmproxy_desktop.store.actor import Actor
+from llmproxy_desktop.store.records import RevisionInfo
+from llmproxy_desktop.ui.pages.rendered_config import (
+    NO_DIFFERENCES_TEXT,
+    NOT_READ_TEXT,
+    RenderedConfigPage,
+)
+from llmproxy_desktop.ui.theme import StatusColour, status_colour
+
+RENDER = "model_list:\n- model_name: gpt-4o\n  litellm_params:\n    api_key: '***'\n"
+REMOTE = "model_list:\n- model_name: gpt-4o-mini\n  litellm_params:\n    api_key: '***'\n"
+REVISION = RevisionInfo(
+    12, datetime(2026, 11, 27, 9, 0, tzinfo=UTC), Actor("alice", "laptop"), "1 new", "ab", 1
+)
+
+
+def _report(state: DriftState, diff: str = "") -> DriftReport:
+    matched = REVISION if state in (DriftState.IN_SYNC, DriftState.OLDER_REVISION) else None
+    return DriftReport(state, "host:/srv/litellm/config.yaml", "ab", REVISION, matched, diff)
+
+
+@pytest.fixture
+def page(qtbot: QtBot) -> RenderedConfigPage:
+    page = RenderedConfigPage()
+    qtbot.addWidget(page)
+    page.resize(900, 500)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def test_before_reading_the_server_says_so(page: RenderedConfigPage) -> None:
+    assert page.drift_label.text() == NOT_READ_TEXT
+    assert page.remote_pane.toPlainText() == ""
+    assert page.remote_pane.placeholderText() == NOT_READ_TEXT
+
+
+def test_panes_show_both_texts_side_by_side_read_only(page: RenderedConfigPage) -> None:
+    page.set_render(RENDER)
+    page.set_remote(REMOTE, _report(DriftState.EDITED_BY_HAND))
+
+    assert page.render_pane.toPlainText() == RENDER
+    assert page.remote_pane.toPlainText() == REMOTE
+    assert page.render_pane.isReadOnly() and page.remote_pane.isReadOnly()
+    assert page.splitter.isVisible() and not page.diff_pane.isVisible()
+    assert page.splitter.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("state", "colour"),
+    [
+        (DriftState.IN_SYNC, StatusColour.GOOD),
+        (DriftState.EDITED_BY_HAND, StatusColour.BAD),
+        (DriftState.OLDER_REVISION, StatusColour.BAD),
+        (DriftState.FOLD_PENDING, StatusColour.BAD),
+        (DriftState.UNKNOWN_FILE, StatusColour.BAD),
+    ],
+)
+def test_the_drift_sentence_is_coloured_by_state(
+    page: RenderedConfigPage, state: DriftState, colour: StatusColour
+) -> None:
+    report = _report(state)
+    page.set_remote(REMOTE, report)
+
+    assert page.drift_label.text() == report.sentence()
+    assert page.drift_colour() == status_colour(colour, page.palette())
+
+
+def test_show_differences_computes_a_diff_when_the_report_has_none(
+    page: RenderedConfigPage,
+) -> None:
+    page.set_render(RENDER)
+    page.set_remote(REMOTE, _report(DriftState.EDITED_BY_HAND))
+
+    page.diff_button.click()
+
+    assert page.diff_pane.isVisible() and not page.splitter.isVisible()
+    diff = page.diff_pane.toPlainText()
+    assert "-- model_name: gpt-4o\n" in diff
+    assert "+- model_name: gpt-4o-mini\n" in diff
+    page.diff_button.click()
+    assert page.splitter.isVisible()
+
+
+def test_show_differences_prefers_the_reports_diff(page: RenderedConfigPage) -> None:
+    report_diff = "--- revision-12/config.yaml\n+++ revision-9/config.yaml\n-a: 1\n+a: 2\n"
+    page.set_render(RENDER)
+    page.set_remote(REMOTE, _report(DriftState.OLDER_REVISION, report_diff))
+
+    page.show_differences(True)
+
+    assert page.diff_button.isChecked()
+    assert page.diff_pane.toPlainText() == report_diff
+
+
+def test_identical_texts_show_no_differences(page: RenderedConfigPage) -> None:
+    page.set_render(RENDER)
+    page.set_remote(RENDER, _report(DriftState.IN_SYNC))
+
+    page.show_differences(True)
+
+    assert page.diff_pane.toPlainText() == NO_DIFFERENCES_TEXT
+
+
+def test_refresh_asks_and_copy_puts_the_redacted_render_on_the_clipboard(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
+    page.set_render(RENDER)
+
+    with qtbot.waitSignal(page.refresh_requested, timeout=1000):
+        page.refresh_button.click()
+    page.copy_button.click()
+
+    assert QGuiApplication.clipboard().text() == RENDER

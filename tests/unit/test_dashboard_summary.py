@@ -1,0 +1,164 @@
+"""The dashboard's pure summary: counts from the effective items, uptime from a given now, and
+unknown values shown as a dash with the reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind
+from llmproxy_desktop.ops.dashboard import (
+    NOT_READ,
+    UNKNOWN,
+    Figure,
+    FigureId,
+    Tone,
+    build_summary,
+    format_duration,
+)
+from llmproxy_desktop.remote.docker_control import ContainerState, ContainerStatus, HealthStatus
+from llmproxy_desktop.remote.litellm_client import Readiness
+from llmproxy_desktop.store.actor import Actor
+from llmproxy_desktop.store.records import RevisionInfo
+
+NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+
+
+def _model(name: str, group: str, flag: Flag | None = None) -> EffectiveItem:
+    data = {"model_name": group, "litellm_params": {"model": f"openai/{group}"}}
+    return EffectiveItem(Item(ItemKind.MODEL, name, data), flag, 1)
+
+
+EFFECTIVE = [
+    _model("m1", "gpt-4o"),
+    _model("m2", "gpt-4o", Flag.NEW),
+    _model("m3", "claude"),
+    _model("m4", "legacy", Flag.DELETED),
+    EffectiveItem(Item(ItemKind.ROUTER_SETTING, "num_retries", 2)),
+]
+
+
+def _container(
+    status: ContainerStatus = ContainerStatus.RUNNING,
+    started: datetime | None = NOW - timedelta(days=2, hours=3, minutes=10),
+    health: HealthStatus = HealthStatus.HEALTHY,
+) -> ContainerState:
+    return ContainerState("litellm", status, health, started, 0, None, "litellm:main")
+
+
+REVISION = RevisionInfo(7, NOW - timedelta(hours=5), Actor("alice", "laptop"), "1 new", "ab", 4)
+
+
+def _full(**overrides: Any) -> dict[FigureId, Figure]:
+    args: dict[str, Any] = {
+        "effective": EFFECTIVE,
+        "staged_count": 2,
+        "readiness": Readiness(True, "healthy", "connected", 200),
+        "served_models": ["gpt-4o", "claude"],
+        "container_state": _container(),
+        "last_revision": REVISION,
+        "last_apply_ok": True,
+        "now": NOW,
+    }
+    args.update(overrides)
+    summary = build_summary(**args)
+    return {f.id: f for f in summary.figures()}
+
+
+def test_counts_exclude_deletions_and_count_distinct_groups() -> None:
+    summary = build_summary(EFFECTIVE, 2, None, None, None, None, None, now=NOW)
+
+    assert (summary.model_count, summary.model_group_count, summary.staged_count) == (3, 2, 2)
+
+
+def test_uptime_is_measured_from_the_given_now() -> None:
+    summary = build_summary(EFFECTIVE, 0, None, None, _container(), None, None, now=NOW)
+
+    assert summary.uptime == timedelta(days=2, hours=3, minutes=10)
+    figures = {f.id: f for f in summary.figures()}
+    assert figures[FigureId.UPTIME].value == "2 d 3 h"
+
+
+def test_uptime_is_never_negative_when_the_server_clock_runs_ahead() -> None:
+    ahead = _container(started=NOW + timedelta(seconds=30))
+
+    assert build_summary([], 0, None, None, ahead, None, None, now=NOW).uptime == timedelta(0)
+
+
+def test_a_stopped_container_has_no_uptime_and_reads_bad() -> None:
+    figures = _full(container_state=_container(ContainerStatus.EXITED, health=HealthStatus.NONE))
+
+    assert figures[FigureId.UPTIME].value == UNKNOWN
+    assert "not running" in figures[FigureId.UPTIME].detail
+    assert figures[FigureId.CONTAINER].tone is Tone.BAD
+
+
+def test_every_figure_is_known_when_everything_was_read() -> None:
+    figures = _full()
+
+    assert all(f.known for f in figures.values())
+    assert figures[FigureId.PROXY].value == "Ready"
+    assert figures[FigureId.SERVED].value == "2"
+    assert figures[FigureId.LAST_APPLY].value == "#7"
+    assert figures[FigureId.LAST_APPLY].note == "5 h ago by alice"
+    assert figures[FigureId.STAGED].tone is Tone.STAGED
+
+
+def test_unknowns_show_a_dash_and_say_why() -> None:
+    summary = build_summary(
+        EFFECTIVE,
+        0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        now=NOW,
+        readiness_error="LiteLLM at 127.0.0.1:4000 did not answer.",
+    )
+    figures = {f.id: f for f in summary.figures()}
+
+    unknown = {fid for fid, f in figures.items() if not f.known}
+    assert unknown == {
+        FigureId.PROXY,
+        FigureId.SERVED,
+        FigureId.CONTAINER,
+        FigureId.UPTIME,
+        FigureId.LAST_APPLY,
+    }
+    assert figures[FigureId.PROXY].detail == "LiteLLM at 127.0.0.1:4000 did not answer."
+    assert figures[FigureId.SERVED].detail == NOT_READ
+    assert all(figures[fid].detail for fid in unknown)
+
+
+def test_not_ready_names_the_database() -> None:
+    figures = _full(readiness=Readiness(False, "unhealthy", "disconnected", 503))
+
+    proxy = figures[FigureId.PROXY]
+    assert proxy.value == "Not ready"
+    assert "database is disconnected" in proxy.note
+    assert proxy.tone is Tone.BAD
+
+
+def test_groups_the_proxy_does_not_serve_are_named() -> None:
+    figures = _full(served_models=["gpt-4o"])
+
+    served = figures[FigureId.SERVED]
+    assert served.note == "1 not served"
+    assert "claude" in served.detail
+
+
+def test_a_failed_last_apply_is_marked() -> None:
+    figures = _full(last_apply_ok=False)
+
+    assert figures[FigureId.LAST_APPLY].tone is Tone.BAD
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(5, "5 s"), (600, "10 min"), (3600, "1 h"), (3900, "1 h 5 min"), (86400 * 3, "3 d")],
+)
+def test_durations_are_compact(seconds: int, text: str) -> None:
+    assert format_duration(timedelta(seconds=seconds)) == text
