@@ -40,7 +40,7 @@ from .cli import (
     _secrets_for_test,
 )
 from .core.findings import Finding, has_errors
-from .core.items import Flag, Item, ItemKind, model_group
+from .core.items import Flag, item_label
 from .remote.errors import RemoteError
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     )
     if not changes:
         out.say("nothing staged")
-    labels = {e.item.key: _label(e.item) for e in effective}
+    labels = {e.item.key: item_label(e.item) for e in effective}
     for change in changes:
         out.say(f"{change.flag.value:<8} {labels.get(change.key, str(change.key))}")
         if change.flag is Flag.CHANGED:
@@ -406,16 +406,6 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     for finding in findings:
         out.say(finding.line())
     return out.finish(EXIT_FINDINGS if has_errors(findings) else EXIT_OK)
-
-
-def _label(item: Item) -> str:
-    """How an admin names an item: a model by its group and model, others by kind and name."""
-    if item.kind is ItemKind.MODEL and isinstance(item.data, dict):
-        params = item.data.get("litellm_params")
-        model = params.get("model") if isinstance(params, dict) else None
-        group = model_group(item) or item.name
-        return f"model {group}" + (f" ({model})" if isinstance(model, str) else "")
-    return f"{item.kind.value.replace('_', ' ')} {item.name}"
 
 
 def _short(value: object) -> str:

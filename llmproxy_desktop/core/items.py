@@ -156,3 +156,13 @@ def model_group(item: Item) -> str | None:
     """The public model-group name of a model item, if it has a usable one."""
     name = item.data.get("model_name") if isinstance(item.data, Mapping) else None
     return name if isinstance(name, str) else None
+
+
+def item_label(item: Item) -> str:
+    """How an admin names an item: a model by its group and model, others by kind and name."""
+    if item.kind is ItemKind.MODEL and isinstance(item.data, dict):
+        params = item.data.get("litellm_params")
+        model = params.get("model") if isinstance(params, dict) else None
+        group = model_group(item) or item.name
+        return f"model {group}" + (f" ({model})" if isinstance(model, str) else "")
+    return f"{item.kind.value.replace('_', ' ')} {item.name}"

@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Final
 
 from ..core.items import EffectiveItem, ItemKind, model_group
-from ..remote.docker_control import ContainerState, ContainerStatus, HealthStatus
-from ..remote.litellm_client import Readiness
+from ..remote.container_state import ContainerState, ContainerStatus, HealthStatus
+from ..remote.litellm_status import Readiness
 from ..store.records import RevisionInfo, format_time
 
 UNKNOWN: Final = "—"

@@ -23,8 +23,6 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import Engine
@@ -49,10 +47,11 @@ from ..core.secrets import (
     mask_url_password,
 )
 from ..core.yamltext import decode_config_bytes, dump_yaml, parse_yaml
-from ..store import Actor, Master, RevisionInfo, StoreError
+from ..store import Actor, Master, StoreError
 from .apply import ApplyResult, CancelToken, Progress, apply
 from .apply_lock import apply_lock
 from .apply_target import ApplyTarget, ConfigFile
+from .drift_report import DriftAction, DriftReport, DriftState
 
 __all__ = [
     "DriftAction",
@@ -64,6 +63,7 @@ __all__ = [
     "finish_pending_apply",
     "redact_config_text",
     "rerender",
+    "secret_literals",
 ]
 
 _APPLIED_LABEL: Final = "applied/config.yaml"
@@ -78,95 +78,6 @@ _NOT_THE_MASTERS: Final = f"{REDACTED} (not the Master's value)"
 _KEY_VALUE_LINE: Final = re.compile(r"^(\s*(?:-\s+)?[\"']?([^\s:\"'#]+)[\"']?\s*:\s*)(\S.*)$")
 # An auth header's credential inside a line, e.g. in a flow mapping `{Authorization: Bearer x}`.
 _AUTH_IN_LINE: Final = re.compile(r"\b(Bearer|Basic|Token)\s+[^\s,}\]\"']+", re.IGNORECASE)
-
-
-class DriftState(StrEnum):
-    """What the remote config.yaml is, relative to the Master."""
-
-    IN_SYNC = "in sync"
-    FOLD_PENDING = "applied but not recorded"
-    OLDER_REVISION = "an older revision"
-    EDITED_BY_HAND = "edited by hand"
-    UNKNOWN_FILE = "unknown file"
-
-
-class DriftAction(StrEnum):
-    """What the UI may offer for a report."""
-
-    FINISH = "finish"  # record the revision the interrupted Apply did not record
-    RERENDER = "re-render"  # a normal Apply of the current Master overwrites the file
-
-
-_OFFERS: Final[Mapping[DriftState, tuple[DriftAction, ...]]] = {
-    DriftState.IN_SYNC: (),
-    DriftState.FOLD_PENDING: (DriftAction.FINISH, DriftAction.RERENDER),
-    DriftState.OLDER_REVISION: (DriftAction.RERENDER,),
-    DriftState.EDITED_BY_HAND: (DriftAction.RERENDER,),
-    DriftState.UNKNOWN_FILE: (DriftAction.RERENDER,),
-}
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    """The result of one drift check; plain data for the UI and the CLI.
-
-    `last_revision` is the newest applied revision (None when there is none). `matched_revision`
-    is the revision whose hash the file has (the last one when in sync, an older one for
-    OLDER_REVISION), else None. `diff` is a unified diff with every secret shown as ***: last
-    applied → file for EDITED_BY_HAND, last applied → matched for OLDER_REVISION, what a re-render
-    would write → file for UNKNOWN_FILE; empty otherwise. `file_sha256` is None without a file.
-    """
-
-    state: DriftState
-    location: str
-    file_sha256: str | None
-    last_revision: RevisionInfo | None
-    matched_revision: RevisionInfo | None = None
-    diff: str = ""
-    staged_count: int = 0
-
-    @property
-    def offers(self) -> tuple[DriftAction, ...]:
-        """The actions that resolve this state (none when in sync)."""
-        return _OFFERS[self.state]
-
-    def sentence(self) -> str:
-        """One sentence for the status bar or the CLI."""
-        last = self.last_revision
-        match self.state:
-            case DriftState.IN_SYNC:
-                assert last is not None
-                return f"{self.location} is in sync with revision {last.id}."
-            case DriftState.FOLD_PENDING:
-                return (
-                    f"{self.location} holds what the Master renders now, but no revision records "
-                    "it: an Apply replaced the file and did not finish. Finish it (record the "
-                    "revision) or re-render; LiteLLM may still serve the previous file, so "
-                    "restart it afterwards."
-                )
-            case DriftState.OLDER_REVISION:
-                matched = self.matched_revision
-                assert matched is not None and last is not None
-                return (
-                    f"{self.location} is revision {matched.id} of {matched.created_at:%Y-%m-%d}, "
-                    f"not the last applied revision {last.id}: was a backup restored? Re-render "
-                    f"to apply the Master, or restore revision {matched.id} from History."
-                )
-            case DriftState.EDITED_BY_HAND:
-                # The diff compares parsed YAML, so an edit of comments or layout shows none.
-                cosmetic = "" if self.diff else " Only comments or formatting differ."
-                return (
-                    f"{self.location} was edited outside the app since revision "
-                    f"{last.id if last else '?'}; re-render to overwrite it with the Master."
-                    + cosmetic
-                )
-            case DriftState.UNKNOWN_FILE:
-                if self.file_sha256 is None:
-                    return f"There is no {self.location}; re-render to write it from the Master."
-                return (
-                    f"{self.location} was never written by an Apply of this Master; re-render to "
-                    "replace it with the Master's configuration."
-                )
 
 
 class NotFoldPending(StoreError):
@@ -223,9 +134,9 @@ def check_drift(master: Master, config_file: ConfigFile) -> DriftReport:
 
     # The file's text, redacted. Vault literals of what was applied and what is staged are masked
     # wherever they appear, not only under secret-looking keys: a hand edit may have moved one.
-    known = _secret_literals(e.item for e in effective)
+    known = secret_literals(e.item for e in effective)
     if last is not None:
-        known |= _secret_literals(master.revision_items(last.id))
+        known |= secret_literals(master.revision_items(last.id))
     remote = redact_config_text(data, known)
     if last is None:
         diff = _unified(render(live, redact=True), remote, _MASTER_LABEL, _REMOTE_LABEL)
@@ -265,7 +176,7 @@ def redact_config_text(data: bytes, known_secrets: Iterable[str] = ()) -> str:
     return "".join(_mask_line(line, literals) for line in text.splitlines(keepends=True))
 
 
-def _secret_literals(items: Iterable[Item]) -> set[str]:
+def secret_literals(items: Iterable[Item]) -> set[str]:
     """What the Master holds as secrets: vault literals, and literals under secret-looking keys
     (an imported literal stays literal outside credential_list and is redacted all the same)."""
     found: set[str] = set()

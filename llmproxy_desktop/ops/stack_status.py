@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..core.items import EffectiveItem, Item
-from ..remote.docker_control import ContainerState
+from ..core.items import EffectiveItem, Item, live_items
+from ..core.render import render
+from ..remote.container_state import ContainerState
 from ..remote.errors import RemoteError
-from ..remote.litellm_client import Readiness
+from ..remote.litellm_client import CacheStatus, Readiness
 from ..store import RevisionInfo, VaultLocked
-from .drift import DriftReport, check_drift
+from .drift import DriftReport, check_drift, redact_config_text, secret_literals
 from .stack_connection import StackConnection
 
 __all__ = ["StackStatus", "VaultState", "read_items", "read_status"]
@@ -47,6 +48,11 @@ class StackStatus:
     litellm_error: str | None
     container: ContainerState | None
     container_error: str | None
+    cache: CacheStatus | None
+    cache_error: str | None
+    rendered_redacted: str | None  # what an Apply would write, every secret as ***
+    remote_redacted: str | None  # the server's config.yaml as it is, every secret as ***
+    remote_error: str | None
 
 
 def read_items(
@@ -78,6 +84,8 @@ def read_status(connection: StackConnection) -> StackStatus:
     drift, drift_error = _drift(connection)
     readiness, served, litellm_error = _litellm(connection)
     container, container_error = _container(connection)
+    cache, cache_error = _cache(connection)
+    remote, remote_error = _remote_text(connection, effective, applied)
     return StackStatus(
         stack=connection.profile.name,
         effective=effective,
@@ -93,6 +101,11 @@ def read_status(connection: StackConnection) -> StackStatus:
         litellm_error=litellm_error,
         container=container,
         container_error=container_error,
+        cache=cache,
+        cache_error=cache_error,
+        rendered_redacted=None if effective is None else render(live_items(effective), redact=True),
+        remote_redacted=remote,
+        remote_error=remote_error,
     )
 
 
@@ -122,3 +135,27 @@ def _container(connection: StackConnection) -> tuple[ContainerState | None, str 
         return connection.target.docker.litellm_state(), None
     except RemoteError as error:
         return None, str(error)
+
+
+def _cache(connection: StackConnection) -> tuple[CacheStatus | None, str | None]:
+    try:
+        return connection.target.litellm.cache_ping(), None
+    except RemoteError as error:
+        return None, str(error)
+
+
+def _remote_text(
+    connection: StackConnection,
+    effective: tuple[EffectiveItem, ...] | None,
+    applied: tuple[Item, ...] | None,
+) -> tuple[str | None, str | None]:
+    """The server's file, redacted: the Master's secret values are masked wherever they appear
+    (a hand edit may have moved one), and every secret-looking value besides."""
+    try:
+        data = connection.config_file.read()
+    except RemoteError as error:
+        return None, f"config.yaml could not be read: {error}"
+    if data is None:
+        return None, f"There is no {connection.config_file.location} yet."
+    known = secret_literals(e.item for e in effective or ()) | secret_literals(applied or ())
+    return redact_config_text(data, known), None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
@@ -43,6 +42,21 @@ from llmproxy_desktop.remote.errors import (
 )
 
 from .closing import ClosesOnExit
+from .container_state import ContainerState, ContainerStatus, HealthStatus
+
+__all__ = [
+    "DEFAULT_LITELLM_CONTAINER",
+    "PREFERRED_API_VERSION",
+    "REFUSAL_HEADER",
+    "ContainerState",
+    "ContainerStatus",
+    "DockerControl",
+    "HealthStatus",
+    "LogFollow",
+    "as_remote_error",
+    "choose_api_version",
+    "parse_container_state",
+]
 
 # The container name the compose file gives LiteLLM by default (LITELLM_CONTAINER in .env);
 # a unit test keeps the two equal.
@@ -59,52 +73,6 @@ REFUSAL_HEADER = "X-Socket-Proxy"
 
 _DEFAULT_TIMEOUT = 30.0  # seconds per request; a restart adds its stop timeout on top
 _ZERO_TIME = "0001-01-01T00:00:00Z"  # Docker's "never" for StartedAt/FinishedAt
-
-
-class ContainerStatus(StrEnum):
-    """Docker's container states (`State.Status`)."""
-
-    CREATED = "created"
-    RUNNING = "running"
-    PAUSED = "paused"
-    RESTARTING = "restarting"
-    REMOVING = "removing"
-    EXITED = "exited"
-    DEAD = "dead"
-    UNKNOWN = "unknown"  # a state this version of the app does not know
-
-
-class HealthStatus(StrEnum):
-    """Docker's health-check verdict (`State.Health.Status`); NONE without a health check."""
-
-    NONE = "none"
-    STARTING = "starting"
-    HEALTHY = "healthy"
-    UNHEALTHY = "unhealthy"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    """What Docker reports about the LiteLLM container.
-
-    `health` lags behind LiteLLM itself: Docker runs the check only every interval, so right after
-    a (re)start it says STARTING while /health/readiness may already answer. Ask LiteLLM
-    (`LiteLLMClient.wait_until_ready`) to know whether it serves; use this to show the state.
-    `restart_count` counts restarts by Docker's restart policy only, not requested restarts.
-    """
-
-    name: str
-    status: ContainerStatus
-    health: HealthStatus
-    started_at: datetime | None  # None when it never started
-    restart_count: int
-    exit_code: int | None  # of the last run; None while it has never stopped
-    image: str
-
-    @property
-    def running(self) -> bool:
-        return self.status is ContainerStatus.RUNNING
 
 
 def parse_container_state(inspect: dict[str, Any]) -> ContainerState:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,39 +21,11 @@ import httpx
 from llmproxy_desktop.remote.errors import LiteLLMDown, LiteLLMError, MasterKeyRefused
 
 from .closing import ClosesOnExit
+from .litellm_status import CacheStatus, ChatTest, Readiness
+
+__all__ = ["CacheStatus", "ChatTest", "LiteLLMClient", "Readiness"]
 
 _DEFAULT_TIMEOUT = 10.0  # seconds per request
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """LiteLLM's answer to GET /health/readiness.
-
-    `ready` only when it answered 200 with status "healthy". A 503 means LiteLLM runs but is
-    not serving: a configured database is down (`db`), or it is shutting down (`status`).
-    """
-
-    ready: bool
-    status: str
-    db: str | None
-    http_status: int
-
-
-@dataclass(frozen=True)
-class ChatTest:
-    """The answer of `chat_test`: seconds from request to complete answer, and its first line."""
-
-    latency_seconds: float
-    reply: str
-
-
-@dataclass(frozen=True)
-class CacheStatus:
-    """LiteLLM's answer to GET /cache/ping: whether its cache (Valkey/Redis) answers."""
-
-    healthy: bool
-    cache_type: str | None  # "redis", ... ; None when LiteLLM has no cache configured
-    detail: str  # the ping response, or LiteLLM's explanation when unhealthy
 
 
 class LiteLLMClient(ClosesOnExit):

@@ -6,8 +6,10 @@ See GUIDE: arrows point inwards only; this package imports `core`, never `ops` o
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from .actor import Actor, current_actor
-from .engine import create_master_engine
 from .errors import (
     Conflict,
     InvalidSchemaName,
@@ -26,10 +28,31 @@ from .errors import (
     VaultLocked,
     VaultNotInitialised,
 )
-from .master import Master
-from .migrate import head_revision, migrate
-from .models import DEFAULT_SCHEMA
 from .records import AuditEntry, InitialisedMarker, ItemChange, Revision, RevisionInfo
+
+# The SQLAlchemy side (~0.5 s of imports with alembic) loads on first use, so the window and the
+# plain records and errors above can be imported without it (PEP 562).
+if TYPE_CHECKING:
+    from .engine import create_master_engine
+    from .master import Master
+    from .migrate import head_revision, migrate
+    from .models import DEFAULT_SCHEMA
+
+_LAZY = {
+    "create_master_engine": ".engine",
+    "Master": ".master",
+    "head_revision": ".migrate",
+    "migrate": ".migrate",
+    "DEFAULT_SCHEMA": ".models",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 __all__ = [
     "DEFAULT_SCHEMA",

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..ops.drift import DriftReport, DriftState
+from ..ops.drift_report import DriftReport, DriftState
 from .sheets.drift_sheet import drift_title
 from .theme import CONTROL_SPACING, TextStyle, staged_accent, text_font
 

@@ -244,7 +244,8 @@ class JobRunner(QObject):
 
     @Slot()
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel every job, end every worker thread and deliver the jobs' final signals.
+        """Cancel every cancellable job, let the others finish, end every worker thread and
+        deliver the jobs' final signals.
 
         Waits at most `timeout_ms` in total. Returns True when no worker thread is left
         running; False when a job outlived the bound (one that is not cancellable, or ignores
@@ -253,8 +254,11 @@ class JobRunner(QObject):
         """
         self._require_own_thread()
         self._closed = True
-        for job_id in list(self._entries):
-            self.cancel(job_id)
+        for job_id, entry in list(self._entries.items()):
+            # A job that is not cancellable is cleanup or past its point of no return (closing
+            # a connection, a stage): it still runs, within the bound below.
+            if entry.job.cancellable:
+                self.cancel(job_id)
         workers, self._workers = self._workers, {}
         for worker in workers.values():
             worker.jobs.put(None)

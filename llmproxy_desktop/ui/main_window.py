@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._settings = settings
         self._page_actions: list[QAction] = []
+        self._stack_commands: list[QAction] = []
         self._pages_by_key: dict[str, QWidget] = {}
         self._provisional = False  # True while showing the first page in place of the last one
         self._wanted_page = _text_setting(settings, LAST_PAGE_KEY)
@@ -250,7 +251,18 @@ class MainWindow(QMainWindow):
             action.setChecked(name == self.current_stack())
             self.stack_menu.addAction(action)
         self.stack_menu.addSeparator()
+        for action in self._stack_commands:
+            self.stack_menu.addAction(action)
+        if self._stack_commands:
+            self.stack_menu.addSeparator()
         self.stack_menu.addAction(self.add_stack_action)
+
+    def add_stack_command(self, action: QAction) -> None:
+        """Add a command about the current stack to the Stack menu (it survives the menu's
+        rebuilds); its shortcut works wherever the window has focus."""
+        self._stack_commands.append(action)
+        self.addAction(action)
+        self._rebuild_stack_menu()
 
     def _check_stack_action(self, name: str) -> None:
         for action in self._stack_actions.actions():

@@ -12,6 +12,7 @@ It implements the pages' `StagingEditor` (ui/staging.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from llmproxy_desktop.ops.apply import ApplyResult
     from llmproxy_desktop.ops.stack_connection import StackConnection
     from llmproxy_desktop.ops.stack_status import StackStatus
-    from llmproxy_desktop.remote.litellm_client import ChatTest
+    from llmproxy_desktop.remote.litellm_status import ChatTest
     from llmproxy_desktop.store import RevisionInfo
 
 __all__ = ["StackController"]
@@ -126,7 +127,11 @@ class StackController(QObject):
                 passphrase = self._secrets.get(SecretKind.VAULT_PASSPHRASE)
                 master = self._connection.master
                 if passphrase and master.has_vault():
-                    master.unlock_vault(passphrase)
+                    from llmproxy_desktop.store.vault import WrongPassphrase
+
+                    # A stale saved passphrase: stay locked, the window asks.
+                    with contextlib.suppress(WrongPassphrase):
+                        master.unlock_vault(passphrase)
             return read_status(self._connection)
 
         self._submit("Connect", run, self._publish, self._connect_failed)
@@ -159,6 +164,25 @@ class StackController(QObject):
         """For the vault sheet, which runs it as a job of this stack: call on the worker only."""
         unlocked = self._connected().master.unlock_vault(passphrase)
         return unlocked
+
+    def rotate_data_key(self, passphrase: str) -> object:
+        """For the vault sheet (a job of this stack): re-encrypt every secret under a new key."""
+        connection = self._connected()
+        return connection.master.rotate_data_key(passphrase, connection.actor)
+
+    def change_passphrase(
+        self, old: str, new: str, done: Done, *, on_changed: Callable[[str], None] | None = None
+    ) -> None:
+        """Re-wrap the vault's key under `new`; `on_changed(new)` runs on the worker after it
+        worked (e.g. to update a passphrase saved in the keyring)."""
+
+        def run(_progress: JobProgress, _cancel: threading.Event) -> None:
+            connection = self._connected()
+            connection.master.change_passphrase(old, new, connection.actor)
+            if on_changed is not None:
+                on_changed(new)
+
+        self._submit("Change passphrase", run, lambda _r: done(None), done, cancellable=False)
 
     # -- StagingEditor -------------------------------------------------------------------------
 
@@ -307,7 +331,7 @@ class StackController(QObject):
             return self._connected().target.litellm.chat_test(model_group)
 
         def answered(result: object) -> None:
-            from llmproxy_desktop.remote.litellm_client import ChatTest
+            from llmproxy_desktop.remote.litellm_status import ChatTest
 
             assert isinstance(result, ChatTest)
             on_result(result)

@@ -3,42 +3,62 @@ Apply bar and the sheets behind it.
 
 Switching stacks closes the old controller's connection (on its own worker) and opens the new
 one; every page is fed from the controller's `StackStatus` snapshots only, so what a page shows
-is always what the store said last.
+is always what the store said last. Modules that pull in the database or Docker side are
+imported where first used (their jobs have loaded them by then), so the window opens fast.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from llmproxy_desktop.core.items import Item, ItemKey
+from llmproxy_desktop.core.diff import diff_items, unified_config_diff
+from llmproxy_desktop.core.items import Item, ItemKey, item_label
+from llmproxy_desktop.core.validate import validate_items
+from llmproxy_desktop.ops.dashboard import DashboardSummary, build_summary
 from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import KeyringError, KeyringSecrets
 from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileNotFound, ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
+from llmproxy_desktop.ui.apply_bar import ApplyBar
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.pages.advanced import AdvancedPage
+from llmproxy_desktop.ui.pages.caching import CachingPage
+from llmproxy_desktop.ui.pages.dashboard import DashboardPage
 from llmproxy_desktop.ui.pages.models import ModelsPage
+from llmproxy_desktop.ui.pages.provider_keys import ProviderKeysPage
+from llmproxy_desktop.ui.pages.rendered_config import RenderedConfigPage
+from llmproxy_desktop.ui.pages.routing import RoutingPage
+from llmproxy_desktop.ui.sheets.discard_sheet import ask_discard
 from llmproxy_desktop.ui.sheets.host_key_sheet import HostKeyPrompt
 from llmproxy_desktop.ui.stack_controller import StackController
-from llmproxy_desktop.ui.staging import Done
+from llmproxy_desktop.ui.staging import Done, TestAnswer
 
-if TYPE_CHECKING:  # heavy (store, ops): imported when first used, not at start-up
+if TYPE_CHECKING:
+    from llmproxy_desktop.ops.apply import ApplyResult
     from llmproxy_desktop.ops.stack_status import StackStatus
+    from llmproxy_desktop.remote.litellm_status import ChatTest
+    from llmproxy_desktop.store import RevisionInfo
+    from llmproxy_desktop.ui.sheets.apply_progress_sheet import ApplyProgressSheet
+    from llmproxy_desktop.ui.sheets.history_sheet import HistorySheet
     from llmproxy_desktop.ui.sheets.stack_sheet import StackSheet
     from llmproxy_desktop.ui.sheets.vault_sheet import VaultSheet
 
-__all__ = ["StackWorkspace"]
+__all__ = ["StackWorkspace", "keyring_secrets_loader"]
 
 _log = logging.getLogger(__name__)
 
-CONFIGURATION = "Configuration"
 OVERVIEW = "Overview"
+CONFIGURATION = "Configuration"
+NOT_CONNECTED = "No stack is connected."
 
 
 def keyring_secrets_loader(
@@ -61,8 +81,9 @@ def keyring_secrets_loader(
     return load
 
 
-class _ControllerEditor:
-    """The pages' StagingEditor: forwards to whichever controller is current, or says why not."""
+class _CurrentStack:
+    """The pages' StagingEditor and ModelTester: forwards to whichever controller is current,
+    or answers at once that no stack is connected."""
 
     def __init__(self, workspace: StackWorkspace) -> None:
         self._workspace = workspace
@@ -70,23 +91,35 @@ class _ControllerEditor:
     def stage(self, changes: Sequence[tuple[Item, int]], done: Done) -> None:
         controller = self._workspace.controller
         if controller is None:
-            done("No stack is connected.")
-            return
-        controller.stage(changes, done)
+            done(NOT_CONNECTED)
+        else:
+            controller.stage(changes, done)
 
     def delete(self, keys: Sequence[tuple[ItemKey, int]], done: Done) -> None:
         controller = self._workspace.controller
         if controller is None:
-            done("No stack is connected.")
-            return
-        controller.delete(keys, done)
+            done(NOT_CONNECTED)
+        else:
+            controller.delete(keys, done)
 
     def discard(self, keys: Sequence[ItemKey], done: Done) -> None:
         controller = self._workspace.controller
         if controller is None:
-            done("No stack is connected.")
+            done(NOT_CONNECTED)
+        else:
+            controller.discard(keys, done)
+
+    def test_model(self, model_group: str, answer: TestAnswer) -> None:
+        controller = self._workspace.controller
+        if controller is None:
+            answer(NOT_CONNECTED, "")
             return
-        controller.discard(keys, done)
+
+        def answered(result: ChatTest) -> None:
+            reply = f": “{result.reply}”" if result.reply else ""
+            answer(None, f"answered in {result.latency_seconds:.2f} s{reply}")
+
+        controller.test_model(model_group, answered, lambda sentence: answer(sentence, ""))
 
 
 class StackWorkspace(QObject):
@@ -111,10 +144,17 @@ class StackWorkspace(QObject):
         self._host_key_prompt = HostKeyPrompt(window)
         self._factory = controller_factory or self._new_controller
         self.controller: StackController | None = None
-        self.editor = _ControllerEditor(self)
+        self.current = _CurrentStack(self)
+        self.last_apply: ApplyResult | None = None
+        # Open sheets, kept so that one of each is open at a time (and for tests).
         self.vault_sheet: VaultSheet | None = None
         self.stack_sheet: StackSheet | None = None
+        self.progress_sheet: ApplyProgressSheet | None = None
+        self.history_sheet: HistorySheet | None = None
+        self.sheet: QWidget | None = None  # review, drift or passphrase sheet
         self._register_pages()
+        self._build_apply_bar()
+        self._build_actions()
         window.stack_changed.connect(self.switch_to)
         window.add_stack_requested.connect(self.add_stack)
 
@@ -125,22 +165,104 @@ class StackWorkspace(QObject):
         if current is not None and self.controller is None:
             self.switch_to(current)
 
-    # -- pages ---------------------------------------------------------------------------------
+    # -- building --------------------------------------------------------------------------------
 
     def _register_pages(self) -> None:
-        self.models_page = ModelsPage(self.editor)
-        self.window.add_page(CONFIGURATION, "models", "Models", self.models_page)
+        self.dashboard_page = DashboardPage()
+        self.models_page = ModelsPage(self.current, tester=self.current)
+        self.keys_page = ProviderKeysPage(self.current)
+        self.routing_page = RoutingPage(self.current)
+        self.caching_page = CachingPage()
+        self.advanced_page = AdvancedPage(self.current)
+        self.rendered_page = RenderedConfigPage()
+        add = self.window.add_page
+        add(OVERVIEW, "dashboard", "Dashboard", self.dashboard_page)
+        add(CONFIGURATION, "models", "Models", self.models_page)
+        add(CONFIGURATION, "keys", "Provider Keys", self.keys_page)
+        add(CONFIGURATION, "routing", "Routing", self.routing_page)
+        add(CONFIGURATION, "caching", "Caching", self.caching_page)
+        add(CONFIGURATION, "advanced", "Advanced", self.advanced_page)
+        add(CONFIGURATION, "rendered", "Rendered Config", self.rendered_page)
+        for page in (self.dashboard_page, self.caching_page, self.rendered_page):
+            page.refresh_requested.connect(self.refresh)
+        self.keys_page.unlock_requested.connect(self.ask_vault_passphrase)
+        self.keys_page.change_passphrase_requested.connect(self.change_passphrase)
+        self.keys_page.rotate_data_key_requested.connect(self.rotate_data_key)
+
+    def _build_apply_bar(self) -> None:
+        bar = ApplyBar()
+        self.apply_bar = bar
+        self.window.set_footer(bar)
+        bar.apply_requested.connect(self.apply)
+        bar.review_requested.connect(self.review)
+        bar.discard_requested.connect(self.discard_all)
+        bar.history_requested.connect(self.history)
+        bar.drift_details_requested.connect(self.drift_details)
+        bar.progress_requested.connect(self._show_progress)
+
+    def _build_actions(self) -> None:
+        """Stack-menu commands (HIG: every command lives in a menu)."""
+        specs: tuple[tuple[str, str | QKeySequence.StandardKey | None, Callable[[], None]], ...] = (
+            ("Edit Stack…", None, self.edit_stack),
+            ("Refresh", QKeySequence.StandardKey.Refresh, self.refresh),
+            ("Review Changes…", None, self.review),
+            ("Apply", "Ctrl+Shift+Return", self.apply),
+            ("History…", "Ctrl+Y", self.history),
+        )
+        self.actions: dict[str, QAction] = {}
+        for text, shortcut, slot in specs:
+            action = QAction(text, self.window)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _checked=False, run=slot: run())
+            self.window.add_stack_command(action)
+            self.actions[text] = action
+
+    # -- feeding the pages -----------------------------------------------------------------------
 
     def _feed(self, status: StackStatus) -> None:
         """Hand one snapshot to every page and bar."""
         from llmproxy_desktop.ops.stack_status import VaultState
 
-        if status.effective is not None:
-            self.models_page.set_items(list(status.effective))
-        if status.vault is VaultState.LOCKED and status.effective is None:
+        effective = list(status.effective) if status.effective is not None else None
+        if effective is not None:
+            self.models_page.set_items(effective)
+            self.keys_page.set_items(effective)
+            self.routing_page.set_items(effective)
+            self.advanced_page.set_items(effective)
+            self.caching_page.set_settings(effective)
+        self.keys_page.set_vault_state(status.vault is VaultState.LOCKED)
+        self.caching_page.set_ping(status.cache, status.cache_error)
+        if status.rendered_redacted is not None:
+            self.rendered_page.set_render(status.rendered_redacted)
+        self.rendered_page.set_remote(status.remote_redacted, status.drift)
+        self.dashboard_page.set_summary(self._summary(status))
+        self.apply_bar.set_staged_count(status.staged_count)
+        self.apply_bar.set_drift(status.drift)
+        if status.vault is VaultState.LOCKED and effective is None:
             self.ask_vault_passphrase()
 
-    # -- stacks --------------------------------------------------------------------------------
+    def _summary(self, status: StackStatus) -> DashboardSummary:
+        return build_summary(
+            status.effective or (),
+            status.staged_count,
+            status.readiness,
+            status.served_models,
+            status.container,
+            status.last_revision,
+            None if self.last_apply is None else self.last_apply.ok,
+            now=datetime.now(UTC),
+            readiness_error=status.litellm_error,
+            served_error=status.litellm_error,
+            container_error=status.container_error,
+        )
+
+    def refresh(self) -> None:
+        """Re-read everything the pages show."""
+        if self.controller is not None:
+            self.controller.refresh()
+
+    # -- stacks ----------------------------------------------------------------------------------
 
     def _new_controller(self, profile: StackProfile) -> StackController:
         return StackController(
@@ -156,8 +278,10 @@ class StackWorkspace(QObject):
         """Close the current stack's connection and connect to `name`."""
         old, self.controller = self.controller, None
         if old is not None:
-            old.close()
             old.status_changed.disconnect(self._feed)
+            old.busy_changed.disconnect(self.apply_bar.set_busy)
+            old.close()
+        self.last_apply = None
         try:
             profile = self._store.get(name)
         except ProfileNotFound:
@@ -167,10 +291,10 @@ class StackWorkspace(QObject):
             return
         controller = self._factory(profile)
         self.controller = controller
-        indicator = self.window.connection_indicator
-        indicator.set_state(SessionStatus.CONNECTING)
+        self.window.connection_indicator.set_state(SessionStatus.CONNECTING)
         controller.session_status.connect(self._on_session_status)
         controller.status_changed.connect(self._feed)
+        controller.busy_changed.connect(self.apply_bar.set_busy)
         controller.open()
 
     def _on_session_status(self, status: object, reason: object) -> None:
@@ -213,19 +337,47 @@ class StackWorkspace(QObject):
         else:
             self.window.select_stack(profile.name)
 
+    # -- vault -----------------------------------------------------------------------------------
+
     def ask_vault_passphrase(self) -> None:
-        """The vault is locked and the items need it: ask (once at a time)."""
+        """The vault is locked and the items need it: ask (one sheet at a time)."""
+        controller = self.controller
+        if controller is not None:
+            self._open_vault_sheet(controller, controller.unlock_vault)
+
+    def rotate_data_key(self) -> None:
+        """Ask for the passphrase, then re-encrypt every secret under a new data key."""
+        controller = self.controller
+        if controller is None:
+            return
+        self._open_vault_sheet(
+            controller,
+            controller.rotate_data_key,
+            title="Rotate Data Key",
+            intro=(
+                f"A new data key re-encrypts every credential of {controller.name}, in applied "
+                "and staged items and in the history. Enter the vault passphrase to go ahead."
+            ),
+            action_text="Rotate Key",
+        )
+
+    def _open_vault_sheet(
+        self,
+        controller: StackController,
+        action: Callable[[str], object],
+        **texts: str,
+    ) -> None:
         from llmproxy_desktop.ui.sheets.vault_sheet import VaultSheet
 
-        controller = self.controller
-        if controller is None or self.vault_sheet is not None:
+        if self.vault_sheet is not None:
             return
         sheet = VaultSheet(
             self.runner,
             controller.name,
-            controller.unlock_vault,
+            action,
             self.window,
             keyring_secrets=self._keyring,
+            **texts,
         )
         sheet.unlocked.connect(lambda _result: controller.refresh())
         sheet.finished.connect(lambda _code: self._vault_sheet_closed(sheet))
@@ -235,6 +387,171 @@ class StackWorkspace(QObject):
     def _vault_sheet_closed(self, sheet: QWidget) -> None:
         if self.vault_sheet is sheet:
             self.vault_sheet = None
+
+    def change_passphrase(self) -> None:
+        """Ask for the old and the new passphrase and re-wrap the vault's key."""
+        from llmproxy_desktop.ui.sheets.passphrase_sheet import PassphraseSheet
+
+        controller = self.controller
+        if controller is None:
+            return
+        sheet = PassphraseSheet(self.window)
+        keyring, stack = self._keyring, controller.name
+
+        def update_saved(new: str) -> None:
+            # On the worker, after the change: a passphrase saved in the keyring follows it.
+            try:
+                if SecretKind.VAULT_PASSPHRASE in keyring.saved_kinds(stack):
+                    keyring.save(stack, SecretKind.VAULT_PASSPHRASE, new)
+            except KeyringError as error:
+                _log.warning("keyring: %s", error.args[0])
+
+        def answered(error: str | None) -> None:
+            if error is None:
+                sheet.succeeded()
+            else:
+                sheet.show_error(error)
+
+        sheet.submitted.connect(
+            lambda old, new: controller.change_passphrase(
+                old, new, answered, on_changed=update_saved
+            )
+        )
+        self.sheet = sheet
+        sheet.open()
+
+    # -- Apply bar -------------------------------------------------------------------------------
+
+    def review(self) -> None:
+        """The staged changes per item, the rendered YAML's diff and the findings."""
+        from llmproxy_desktop.ui.sheets.review_sheet import ReviewChangesSheet
+
+        status = self.controller.last_status if self.controller else None
+        if status is None or status.effective is None or status.applied is None:
+            return
+        effective = list(status.effective)
+        sheet = ReviewChangesSheet(
+            diff_items(status.applied, effective),
+            {e.item.key: item_label(e.item) for e in effective},
+            unified_config_diff(status.applied, effective),
+            validate_items(effective),
+            self.window,
+        )
+        sheet.apply_requested.connect(self.apply)
+        sheet.discard_requested.connect(lambda keys: self._discard_keys(sheet, keys))
+        self.sheet = sheet
+        sheet.open()
+
+    def _discard_keys(self, sheet: QWidget, keys: list[ItemKey]) -> None:
+        def done(error: str | None) -> None:
+            show = getattr(sheet, "show_message", None)
+            if callable(show):
+                show(error or f"Discarded {len(keys)} change(s).")
+
+        self.current.discard(keys, done)
+
+    def discard_all(self) -> None:
+        """Ask, then discard every staged change."""
+        controller = self.controller
+        if controller is None or controller.last_status is None:
+            return
+        count = controller.last_status.staged_count
+        if count == 0:
+            return
+        ask_discard(self.window, count, lambda: controller.discard_all(self._report))
+
+    def _report(self, error: str | None) -> None:
+        if error is not None:
+            self.window.statusBar().showMessage(error, 10_000)
+
+    def apply(self, *, force_restart: bool = False) -> None:
+        """Run the Apply with the progress sheet (one at a time)."""
+        from llmproxy_desktop.ui.sheets.apply_progress_sheet import ApplyProgressSheet
+
+        controller = self.controller
+        if controller is None or controller.apply_job is not None:
+            return
+        sheet = ApplyProgressSheet(self.window)
+        sheet.cancel_requested.connect(controller.cancel_apply)
+        self.progress_sheet = sheet
+
+        def progress(step: str, fraction: float, message: str) -> None:
+            sheet.on_progress(step, fraction, message)
+            self.apply_bar.on_progress(step, fraction, message)
+
+        def finished(result: ApplyResult) -> None:
+            self.last_apply = result
+            sheet.on_finished(result)
+
+        controller.apply(progress, finished, sheet.on_failed, force_restart=force_restart)
+        sheet.open()
+
+    def _show_progress(self) -> None:
+        if self.progress_sheet is not None:
+            self.progress_sheet.show()
+
+    def history(self) -> None:
+        """The applied revisions, with Restore."""
+        from llmproxy_desktop.ui.sheets.history_sheet import HistorySheet
+
+        controller = self.controller
+        if controller is None:
+            return
+
+        def listed(result: tuple[list[RevisionInfo], str | None]) -> None:
+            revisions, current = result
+            sheet = HistorySheet(revisions, current, self.window)
+            sheet.restore_requested.connect(lambda revision: self._restore(sheet, revision))
+            self.history_sheet = sheet
+            sheet.open()
+
+        controller.revisions(listed, self._report)
+
+    def _restore(self, sheet: HistorySheet, revision_id: int) -> None:
+        controller = self.controller
+        if controller is None:
+            return
+
+        def staged(count: int) -> None:
+            sheet.show_message(
+                f"Staged {count} change(s) that restore revision {revision_id}. Review and "
+                "Apply them to make it live."
+                if count
+                else f"The configuration already is revision {revision_id}: nothing staged."
+            )
+
+        controller.restore(revision_id, staged, sheet.show_message)
+
+    def drift_details(self) -> None:
+        """The drift report with its diff and what resolves it."""
+        from llmproxy_desktop.ui.sheets.drift_sheet import DriftSheet
+
+        controller = self.controller
+        status = controller.last_status if controller else None
+        if controller is None or status is None or status.drift is None:
+            return
+        sheet = DriftSheet(status.drift, self.window)
+        sheet.rerender_requested.connect(self.apply)
+        sheet.finish_requested.connect(self.finish_interrupted_apply)
+        self.sheet = sheet
+        sheet.open()
+
+    def finish_interrupted_apply(self) -> None:
+        """Record the revision an interrupted Apply left, then restart and verify."""
+        from llmproxy_desktop.ui.sheets.apply_progress_sheet import ApplyProgressSheet
+
+        controller = self.controller
+        if controller is None:
+            return
+        sheet = ApplyProgressSheet(self.window)
+        self.progress_sheet = sheet
+
+        def finished(result: ApplyResult) -> None:
+            self.last_apply = result
+            sheet.on_finished(result)
+
+        controller.finish_interrupted_apply(sheet.on_progress, finished, sheet.on_failed)
+        sheet.open()
 
     def close(self) -> None:
         """Close the current connection (the runner's shutdown waits for it)."""

@@ -34,3 +34,15 @@ class StagingEditor(Protocol):
     def discard(self, keys: Sequence[ItemKey], done: Done) -> None:
         """Throw away the staged change of each key (back to the applied item, or gone if new)."""
         ...
+
+
+TestAnswer = Callable[[str | None, str], None]
+"""`answer(error, text)` on the GUI thread: error None and the reply's summary, or the sentence."""
+
+
+class ModelTester(Protocol):
+    """The Models page's "Test": one short chat completion through the proxy (asynchronous)."""
+
+    def test_model(self, model_group: str, answer: TestAnswer) -> None:
+        """Send the test to `model_group` and answer once."""
+        ...

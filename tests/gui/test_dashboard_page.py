@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind
 from llmproxy_desktop.ops.dashboard import NOT_READ, UNKNOWN, FigureId, Tone, build_summary
-from llmproxy_desktop.remote.docker_control import ContainerState, ContainerStatus, HealthStatus
+from llmproxy_desktop.remote.container_state import ContainerState, ContainerStatus, HealthStatus
 from llmproxy_desktop.remote.litellm_client import Readiness
 from llmproxy_desktop.store.actor import Actor
 from llmproxy_desktop.store.records import RevisionInfo

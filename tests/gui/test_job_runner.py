@@ -390,3 +390,34 @@ def test_a_real_noop_apply_reports_every_step_through_the_runner(
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert recorder.of(job_id)[-1] == "finished"
     assert recorder.off_gui_thread == []
+
+
+def test_shutdown_still_runs_a_queued_job_that_is_not_cancellable(
+    qtbot: QtBot, qapp: QApplication, recorder: Recorder
+) -> None:
+    runner = JobRunner()
+    recorder.attach(runner)
+    release = threading.Event()
+    closed: list[str] = []
+
+    def close_connection(progress: JobProgress, cancel: threading.Event) -> object:
+        closed.append("closed")  # e.g. the stack's Disconnect: cleanup must not be withdrawn
+        return None
+
+    started = threading.Event()
+
+    def blocks_until_released(progress: JobProgress, cancel: threading.Event) -> object:
+        started.set()
+        release.wait(_BOUND)
+        return "done"
+
+    first = runner.submit(Job("busy", "prod", blocks_until_released, cancellable=False))
+    cleanup = runner.submit(Job("Disconnect", "prod", close_connection, cancellable=False))
+    assert started.wait(_BOUND)
+    # Released only once shutdown is under way, so the cleanup is still queued when it starts.
+    threading.Timer(0.1, release.set).start()
+
+    assert runner.shutdown(timeout_ms=int(_BOUND * 1000))
+
+    assert closed == ["closed"]
+    assert recorder.of(first)[-1] == "finished" and recorder.of(cleanup)[-1] == "finished"

@@ -14,6 +14,7 @@ from llmproxy_desktop.store.errors import Conflict, StagingConflict
 from llmproxy_desktop.ui.models_table import HEADERS, ITEM_ROLE, Column
 from llmproxy_desktop.ui.pages.models import EMPTY_TEXT, ModelsPage
 from llmproxy_desktop.ui.sheets.model_sheet import ModelSheet
+from llmproxy_desktop.ui.staging import TestAnswer
 from llmproxy_desktop.ui.theme import scheme_palette, staged_accent
 from tests.gui.model_fakes import SECRET_VALUE, FakeEditor, sample_items
 
@@ -284,3 +285,46 @@ def test_the_accent_follows_a_light_dark_switch(qapp: QApplication, page: Models
             assert brush.color() == staged_accent(scheme_palette(scheme))
     finally:
         qapp.setPalette(before)
+
+
+class HeldTester:
+    """Test double of the controller's ModelTester: records the groups and answers when told."""
+
+    def __init__(self) -> None:
+        self.groups: list[str] = []
+        self.answers: list[TestAnswer] = []
+
+    def test_model(self, model_group: str, answer: TestAnswer) -> None:
+        self.groups.append(model_group)
+        self.answers.append(answer)
+
+
+def test_test_sends_the_selected_served_group_and_shows_the_answer(qtbot: QtBot) -> None:
+    tester = HeldTester()
+    page = ModelsPage(FakeEditor(), tester=tester)
+    qtbot.addWidget(page)
+    page.set_items(sample_items())
+
+    page.select_rows([_row_of(page, "id-1")])  # new: LiteLLM does not serve it yet
+    assert not page.test_button.isEnabled()
+    page.select_rows([_row_of(page, "id-4")])
+    assert page.test_button.isEnabled()
+
+    page.test_button.click()
+    assert tester.groups == ["gpt-4o"]
+    assert page.test_label.text() == "Testing gpt-4o…"
+    assert not page.test_button.isEnabled()  # one test at a time
+
+    tester.answers[0](None, "answered in 0.42 s: OK")
+    assert page.test_label.text() == "gpt-4o answered in 0.42 s: OK"
+    assert page.test_button.isEnabled()
+
+    page.test_button.click()
+    tester.answers[1](
+        "Test gpt-4o failed: LiteLLM answered POST /v1/chat/completions with HTTP 401.", ""
+    )
+    assert page.test_label.text().startswith("gpt-4o: Test gpt-4o failed: LiteLLM answered POST")
+
+
+def test_without_a_tester_there_is_no_test_button(page: ModelsPage) -> None:
+    assert page.test_button.isHidden()

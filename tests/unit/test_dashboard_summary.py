@@ -18,7 +18,7 @@ from llmproxy_desktop.ops.dashboard import (
     build_summary,
     format_duration,
 )
-from llmproxy_desktop.remote.docker_control import ContainerState, ContainerStatus, HealthStatus
+from llmproxy_desktop.remote.container_state import ContainerState, ContainerStatus, HealthStatus
 from llmproxy_desktop.remote.litellm_client import Readiness
 from llmproxy_desktop.store.actor import Actor
 from llmproxy_desktop.store.records import RevisionInfo

@@ -43,7 +43,7 @@ from llmproxy_desktop.core.secrets import (
     mask_url_password,
     redact,
 )
-from llmproxy_desktop.remote.litellm_client import CacheStatus
+from llmproxy_desktop.remote.litellm_status import CacheStatus
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,
     WINDOW_MARGIN,

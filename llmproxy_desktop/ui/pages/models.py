@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from llmproxy_desktop.core.catalog import Catalog
-from llmproxy_desktop.core.items import EffectiveItem, Item, ItemKind, model_group
+from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind, model_group
 from llmproxy_desktop.ui.models_table import ITEM_ROLE, Column, ModelsFilterProxy, ModelsTableModel
 from llmproxy_desktop.ui.sheets.model_sheet import ModelSheet, suggest_group_name
-from llmproxy_desktop.ui.staging import StagingEditor
+from llmproxy_desktop.ui.staging import ModelTester, StagingEditor
 
 SEARCH_DEBOUNCE_MS: Final = 150
 EMPTY_TEXT: Final = "No models yet. Add a model to route requests to a provider."
@@ -51,11 +51,18 @@ class ModelsPage(QWidget):
     staged = Signal()  # a stage or delete succeeded: re-read the effective items
 
     def __init__(
-        self, editor: StagingEditor, catalog: Catalog | None = None, parent: QWidget | None = None
+        self,
+        editor: StagingEditor,
+        catalog: Catalog | None = None,
+        parent: QWidget | None = None,
+        *,
+        tester: ModelTester | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self._editor = editor
+        self._tester = tester
+        self._testing: str | None = None  # the group whose test is in flight
         self._credentials: list[str] = []
         self._catalog = catalog
         self.sheet: ModelSheet | None = None
@@ -78,10 +85,21 @@ class ModelsPage(QWidget):
         self.add_button = QPushButton("Add Model…")
         self.duplicate_button = QPushButton("Duplicate…")
         self.delete_button = QPushButton("Delete…")
+        self.test_button = QPushButton("Test")
+        self.test_button.setToolTip(
+            "Send one short chat completion to the selected model's group through the proxy "
+            "(a real, billed request of a few tokens)"
+        )
+        self.test_button.setVisible(self._tester is not None)
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.search, 1)
-        for button in (self.add_button, self.duplicate_button, self.delete_button):
+        for button in (self.test_button, self.add_button, self.duplicate_button):
             toolbar.addWidget(button)
+        toolbar.addWidget(self.delete_button)
+        self.test_label = QLabel()
+        self.test_label.setWordWrap(True)
+        self.test_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_label.hide()
         self.table = self._make_table()
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -93,6 +111,7 @@ class ModelsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.test_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_label, 1)
 
@@ -127,6 +146,7 @@ class ModelsPage(QWidget):
         self.add_button.clicked.connect(self.add_model)
         self.duplicate_button.clicked.connect(self.duplicate_selected)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.test_button.clicked.connect(self.test_selected)
         # activated = Enter, and double-click (or single click where the platform says so);
         # connecting doubleClicked as well would open two sheets.
         self.table.activated.connect(self._edit_index)
@@ -185,6 +205,7 @@ class ModelsPage(QWidget):
         live = [e for e in self.selected_items() if not e.is_deleted]
         self.duplicate_button.setEnabled(len(live) == 1)
         self.delete_button.setEnabled(bool(live))
+        self.test_button.setEnabled(self._testable() is not None and self._testing is None)
         has_rows = self.proxy.rowCount() > 0
         self.table.setVisible(has_rows)
         self.empty_label.setVisible(not has_rows)
@@ -197,6 +218,34 @@ class ModelsPage(QWidget):
         """Show a sentence above the table (empty text hides it)."""
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
+
+    # ------------------------------------------------------------------ test
+
+    def _testable(self) -> str | None:
+        """The model group of the one selected row, if LiteLLM serves it (applied, not new)."""
+        selected = self.selected_items()
+        if len(selected) != 1 or selected[0].flag is Flag.NEW:
+            return None
+        return model_group(selected[0].item)
+
+    def test_selected(self) -> None:
+        """Ask the tester to send one chat completion to the selected model's group."""
+        group = self._testable()
+        if group is None or self._tester is None or self._testing is not None:
+            return
+        self._testing = group
+        self._show_test(f"Testing {group}…")
+        self._refresh_state()
+        self._tester.test_model(group, lambda error, text: self._tested(group, error, text))
+
+    def _tested(self, group: str, error: str | None, text: str) -> None:
+        self._testing = None
+        self._show_test(f"{group}: {error}" if error is not None else f"{group} {text}")
+        self._refresh_state()
+
+    def _show_test(self, text: str) -> None:
+        self.test_label.setText(text)
+        self.test_label.setVisible(bool(text))
 
     # ------------------------------------------------------------------ actions
 

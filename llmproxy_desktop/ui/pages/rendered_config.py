@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from llmproxy_desktop.ops.drift import DriftReport, DriftState
+from llmproxy_desktop.ops.drift_report import DriftReport, DriftState
 from llmproxy_desktop.ui.diff_highlighter import DiffView, monospace_font
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,

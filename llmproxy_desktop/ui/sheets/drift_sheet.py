@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...ops.drift import DriftAction, DriftReport, DriftState
+from ...ops.drift_report import DriftAction, DriftReport, DriftState
 from ..diff_highlighter import DiffView
 from ..theme import TextStyle, text_font
 from ._form_sheet import SHEET_MARGIN, SHEET_SPACING, secondary_label

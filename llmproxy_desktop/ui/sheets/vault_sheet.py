@@ -63,8 +63,14 @@ class VaultSheet(QDialog):
         parent: QWidget | None = None,
         *,
         keyring_secrets: KeyringSecrets | None = None,
+        title: str = "Unlock Vault",
+        intro: str | None = None,
+        action_text: str = "Unlock",
     ) -> None:
+        """`title`, `intro` and `action_text` let the same sheet ask for the passphrase of
+        another vault action (e.g. rotating the data key); `unlock` then performs it."""
         super().__init__(parent)
+        self._intro = intro
         self._runner = runner
         self._stack = stack
         self._unlock = unlock
@@ -74,7 +80,7 @@ class VaultSheet(QDialog):
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
         runner.cancelled.connect(self._on_cancelled)
-        self.setWindowTitle("Unlock Vault")
+        self.setWindowTitle(title)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         status = self._keyring.status()
         self.passphrase = SecretField(SecretKind.VAULT_PASSPHRASE, status)
@@ -88,7 +94,7 @@ class VaultSheet(QDialog):
         self.busy.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button: QPushButton = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.unlock_button = QPushButton("Unlock")
+        self.unlock_button = QPushButton(action_text)
         buttons.addButton(self.unlock_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.unlock_button.setDefault(True)
         buttons.accepted.connect(self._start_unlock)
@@ -104,7 +110,8 @@ class VaultSheet(QDialog):
         layout.setSpacing(SHEET_SPACING)
         layout.addWidget(
             secondary_label(
-                f"Enter the vault passphrase of {self._stack} to read and change the "
+                self._intro
+                or f"Enter the vault passphrase of {self._stack} to read and change the "
                 "credentials stored for it."
             )
         )

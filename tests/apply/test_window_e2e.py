@@ -1,0 +1,157 @@
+"""The desktop app end to end (issue 5 §4): the real main window and workspace, connected over
+SSH to the real test stack (Master in Postgres, socket-proxy, LiteLLM). Add a model in the sheet
+→ its staged flag shows → Apply from the Apply bar through the job runner → the flag clears →
+the model answers "Test" through the proxy. The GUI thread only submits and listens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from llmproxy_desktop.core.items import Flag
+from llmproxy_desktop.remote.host_keys import HostKeyStore
+from llmproxy_desktop.remote.keyring_secrets import SERVICE, KeyringSecrets
+from llmproxy_desktop.remote.profiles import StackProfile
+from llmproxy_desktop.remote.profiles_store import ProfileStore
+from llmproxy_desktop.remote.ssh_session import SessionStatus
+from llmproxy_desktop.remote.ssh_target import AuthMethod
+from llmproxy_desktop.store import Master
+from llmproxy_desktop.ui.job_runner import JobRunner
+from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.models_table import Column
+from llmproxy_desktop.ui.stack_workspace import StackWorkspace
+from tests.fixtures.docker_stack import TestStack
+from tests.fixtures.sshd import ClientKeys, SshdServer
+from tests.profiles.fake_keyrings import MemoryKeyring
+
+pytestmark = [pytest.mark.integration, pytest.mark.gui]
+
+STACK = "window-e2e"
+GROUP = "window-added"
+APPLY_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def window_workspace(
+    qtbot: QtBot,
+    tmp_path: Path,
+    stack_host_sshd: SshdServer,
+    client_keys: ClientKeys,
+    pg_cluster: Any,
+    master_db: str,
+    stack_restored: TestStack,
+    master: Master,
+) -> Iterator[StackWorkspace]:
+    """The window as the app builds it, with one saved stack whose secrets are in the
+    (in-memory, test double) keyring and whose host key is trusted."""
+    store = ProfileStore(tmp_path / "stacks.json")
+    store.add(
+        StackProfile(
+            name=STACK,
+            compose_dir="/srv/llm",
+            host="127.0.0.1",
+            port=stack_host_sshd.port,
+            user="root",
+            auth=AuthMethod.KEY_FILE,
+            key_file=client_keys.plain,
+            config_path=str(stack_restored.config_dir / "config.yaml"),
+            postgres_port=pg_cluster.port,
+            socket_proxy_port=stack_restored.socket_proxy_port,
+            litellm_port=stack_restored.litellm_port,
+            litellm_container=stack_restored.container_name,
+            db_name=master_db,
+            db_user="llmproxy",
+        )
+    )
+    memory = MemoryKeyring()
+    memory.set_password(SERVICE, f"{STACK}:db-password", pg_cluster.password)
+    memory.set_password(SERVICE, f"{STACK}:litellm-master-key", stack_restored.master_key)
+    known = tmp_path / "known_hosts"
+    known.write_text(stack_host_sshd.known_hosts_line())
+    host_keys = HostKeyStore(app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=known)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, profile_store=store)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    workspace = StackWorkspace(
+        window,
+        runner,
+        profile_store=store,
+        keyring_secrets=KeyringSecrets(memory),
+        host_keys=host_keys,
+    )
+    window.show()
+    workspace.start()
+    yield workspace
+    workspace.close()
+    assert runner.shutdown(20_000)
+
+
+def model_rows(workspace: StackWorkspace) -> dict[str, Flag | None]:
+    """{model group: flag} as the Models page's table shows them."""
+    return {row.cells[Column.GROUP]: row.flag for row in workspace.models_page.table_model.rows}
+
+
+def test_add_a_model_apply_it_from_the_bar_and_test_it(
+    qtbot: QtBot, window_workspace: StackWorkspace, stack_restored: TestStack, master: Master
+) -> None:
+    workspace = window_workspace
+    window = workspace.window
+    qtbot.waitUntil(lambda: bool(model_rows(workspace)), timeout=30_000)
+    assert window.connection_indicator.state is SessionStatus.CONNECTED
+    assert set(model_rows(workspace)) == set(stack_restored.model_groups)
+    # Nothing staged; the bar still shows, for the drift: the imported file was never applied.
+    assert workspace.apply_bar.staged_count() == 0 and workspace.apply_bar.isVisible()
+
+    # Add a model through the sheet: an OpenAI-compatible model on the fake upstream.
+    page = workspace.models_page
+    window.show_page("models")
+    page.add_model()
+    sheet = page.sheet
+    assert sheet is not None
+    sheet.provider.setCurrentText("openai")
+    sheet.model.setCurrentText("fake-gpt")
+    sheet.group.setText(GROUP)
+    sheet.key_source.setCurrentIndex(sheet.key_source.findData("env"))
+    sheet.env_var.setText("FAKE_UPSTREAM_API_KEY")
+    sheet.api_base.setText(stack_restored.upstream_url)
+    assert sheet.save_button.isEnabled(), sheet.field_errors()
+    sheet.save_button.click()
+
+    # The staged flag comes back from the store, in the accent colour, and the bar appears.
+    qtbot.waitUntil(lambda: model_rows(workspace).get(GROUP) is Flag.NEW, timeout=30_000)
+    assert page.sheet is None  # saved, closed and gone
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == GROUP)
+    assert page.proxy.index(row, Column.STATUS).data() == "new"
+    assert workspace.apply_bar.isVisible() and workspace.apply_bar.staged_count() == 1
+
+    # Apply from the bar: the progress sheet runs through the seven steps.
+    workspace.apply_bar.apply_button.click()
+    progress = workspace.progress_sheet
+    assert progress is not None and progress.is_running()
+    qtbot.waitUntil(lambda: not progress.is_running(), timeout=APPLY_TIMEOUT_MS)
+    assert workspace.last_apply is not None and workspace.last_apply.ok, (
+        workspace.last_apply.advice if workspace.last_apply else progress.headline.text()
+    )
+    assert progress.headline.text().startswith("Applied")
+
+    # The flag clears (a refresh after the Apply), the bar hides (nothing staged, the file in
+    # sync now), the Master agrees.
+    qtbot.waitUntil(lambda: model_rows(workspace).get(GROUP, Flag.NEW) is None, timeout=30_000)
+    qtbot.waitUntil(workspace.apply_bar.isHidden, timeout=10_000)
+    assert master.staged_count() == 0
+
+    # "Test" on the new row: one chat completion through the proxy to the fake upstream.
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == GROUP)
+    page.select_rows([row])
+    assert page.test_button.isEnabled()
+    before = len(stack_restored.upstream.requests)
+    page.test_button.click()
+    qtbot.waitUntil(lambda: "answered in" in page.test_label.text(), timeout=60_000)
+    assert "fake upstream heard" in page.test_label.text()
+    assert len(stack_restored.upstream.requests) == before + 1
