@@ -50,10 +50,12 @@ if TYPE_CHECKING:
     from .remote.profiles import SecretKind, StackProfile
 
 EXIT_LOCKED = 3
-STACK_COMMANDS = ("status", "diff", "apply", "discard", "drift", "history", "restore", "init")
 
 
 # --- output ------------------------------------------------------------------------------------
+
+StackCommand = Callable[[argparse.Namespace, "Output"], int]
+"""A stack command: `run(args, out)` returns the exit code (through `out.finish`)."""
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Output:
         return code
 
 
-def _finding_json(finding: Finding) -> dict[str, str]:
+def finding_json(finding: Finding) -> dict[str, str]:
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
@@ -93,32 +95,62 @@ def _finding_json(finding: Finding) -> dict[str, str]:
 # --- parser ------------------------------------------------------------------------------------
 
 
-def add_stack_commands(commands: Any) -> None:
-    """Register the stack commands on the top-level subparsers."""
-    common = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: `--stack` and `--json` may come before the command or after it.
-    common.add_argument("--stack", metavar="NAME", default=argparse.SUPPRESS, help="the stack")
-    common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object"
-    )
-    common.add_argument(
-        "--accept-host-key",
-        metavar="SHA256:...",
-        help="trust an unknown host key with exactly this fingerprint",
-    )
-    confirmable = argparse.ArgumentParser(add_help=False)
-    confirmable.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+class StackCommands:
+    """Registers stack commands: each gets `--stack`, `--json` and `--accept-host-key`, and runs
+    through `_run` (one line and an exit code for every expected failure). Other modules add
+    their commands with `add` and `group` (e.g. `keys list|create|...`)."""
 
-    def command(name: str, text: str, run: Callable[..., int], *extra: Any) -> Any:
-        parser = commands.add_parser(name, help=text, parents=[common, *extra])
+    def __init__(self, commands: Any) -> None:
+        self._commands = commands
+        self._common = argparse.ArgumentParser(add_help=False)
+        # SUPPRESS: `--stack` and `--json` may come before the command or after it.
+        self._common.add_argument(
+            "--stack", metavar="NAME", default=argparse.SUPPRESS, help="the stack"
+        )
+        self._common.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object"
+        )
+        self._common.add_argument(
+            "--accept-host-key",
+            metavar="SHA256:...",
+            help="trust an unknown host key with exactly this fingerprint",
+        )
+
+    def add(
+        self, name: str, text: str, run: StackCommand, *, confirmable: bool = False
+    ) -> argparse.ArgumentParser:
+        """A command `name` that runs `run(args, out)`; `confirmable` adds `--yes`."""
+        parser: argparse.ArgumentParser = self._commands.add_parser(
+            name, help=text, parents=[self._common]
+        )
+        if confirmable:
+            parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         parser.set_defaults(run=lambda args: _run(args, run))
         return parser
 
+    def group(self, name: str, text: str, actions: str) -> StackCommands:
+        """A command with sub-commands (`name ACTION ...`); `actions` is the metavar."""
+        parser = self._commands.add_parser(name, help=text)
+        nested = StackCommands.__new__(StackCommands)
+        nested._common = self._common
+        nested._commands = parser.add_subparsers(
+            dest=f"{name}_command", metavar=actions, parser_class=type(parser), required=True
+        )
+        return nested
+
+
+def add_stack_commands(commands: Any) -> None:
+    """Register the stack commands on the top-level subparsers."""
+    registry = StackCommands(commands)
+
+    def command(name: str, text: str, run: StackCommand, confirmable: bool = False) -> Any:
+        return registry.add(name, text, run, confirmable=confirmable)
+
     command("status", "the stack's state: Master, config.yaml drift, LiteLLM", cmd_status)
     command("diff", "what an Apply would change (secrets as ***)", cmd_diff)
-    apply = command("apply", "render, write, restart and verify the stack", cmd_apply, confirmable)
+    apply = command("apply", "render, write, restart and verify the stack", cmd_apply, True)
     _add_apply_options(apply)
-    command("discard", "discard every staged change", cmd_discard, confirmable)
+    command("discard", "discard every staged change", cmd_discard, True)
     drift = command("drift", "compare the server's config.yaml with the Master", cmd_drift)
     action = drift.add_mutually_exclusive_group()
     action.add_argument("--rerender", action="store_true", help="overwrite it: a normal Apply")
@@ -188,7 +220,7 @@ def _failed(out: Output, message: str, code: int) -> int:
 
 
 @contextmanager
-def _connected(args: argparse.Namespace, out: Output) -> Iterator[StackConnection]:
+def connected(args: argparse.Namespace, out: Output) -> Iterator[StackConnection]:
     """Connect to the stack of `--stack`, unlock the vault when its passphrase is at hand."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -198,11 +230,13 @@ def _connected(args: argparse.Namespace, out: Output) -> Iterator[StackConnectio
 
     profile = _find(_profile_store(), args.stack)
     interactive = sys.stdin.isatty()
-    confirm = _host_key_confirm(args.accept_host_key, interactive)
+    host_key_confirm = _host_key_confirm(args.accept_host_key, interactive)
     secrets = _secrets_for_test(profile, interactive)
     out.say(f"connecting to {profile.name} ...")
     try:
-        connection = connect_stack(profile, secrets, host_keys=HostKeyStore(), confirm=confirm)
+        connection = connect_stack(
+            profile, secrets, host_keys=HostKeyStore(), confirm=host_key_confirm
+        )
     except HostKeyUnknown as error:
         raise CliError(
             f"{profile.name}: {error} To trust it: --accept-host-key {error.fingerprint}",
@@ -253,7 +287,7 @@ def _unlock_vault(
         ) from None
 
 
-def _confirm(args: argparse.Namespace, question: str) -> bool:
+def confirm(args: argparse.Namespace, question: str) -> bool:
     """--yes, or a terminal's answer; without either, refuse (a script must say --yes)."""
     if getattr(args, "yes", False):
         return True
@@ -290,7 +324,7 @@ def _drift_note(connection: StackConnection, out: Output) -> DriftReport | None:
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
     """The Master's counts, the last Apply, config.yaml's drift state and LiteLLM's health."""
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         master = connection.master
         revisions = master.revisions(1)
         staged = master.staged_count()
@@ -370,7 +404,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     from .core.diff import diff_items, unified_config_diff
     from .core.validate import render_checked
 
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         _drift_note(connection, out)
         master = connection.master
         effective = master.effective()
@@ -390,7 +424,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
             for change in changes
         ],
         unified_diff=unified,
-        findings=[_finding_json(f) for f in findings],
+        findings=[finding_json(f) for f in findings],
     )
     if not changes:
         out.say("nothing staged")
@@ -463,7 +497,7 @@ def _cancel_on_interrupt(out: Output) -> Iterator[threading.Event]:
 
 def cmd_apply(args: argparse.Namespace, out: Output) -> int:
     """Confirm, then run the Apply pipeline with progress lines; the code says how it ended."""
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         report = _drift_note(connection, out)
         staged = connection.master.staged_count()
         drifted = report is not None and report.state.value != "in sync"
@@ -471,7 +505,7 @@ def cmd_apply(args: argparse.Namespace, out: Output) -> int:
         question = f"Apply {what} to {connection.profile.name}"
         if drifted:
             question += " (overwriting the server's config.yaml)"
-        if not _confirm(args, question + "?"):
+        if not confirm(args, question + "?"):
             out.say("not applied")
             return out.finish(EXIT_OK)
         return _apply(connection, args, out)
@@ -520,7 +554,7 @@ def _report_apply(result: ApplyResult, out: Output) -> int:
         missing_groups=list(result.missing_groups),
         unexpected_groups=list(result.unexpected_groups),
         advice=result.advice,
-        findings=[_finding_json(f) for f in result.findings],
+        findings=[finding_json(f) for f in result.findings],
         steps=[
             {
                 "step": s.step.name.lower(),
@@ -546,13 +580,13 @@ def _report_apply(result: ApplyResult, out: Output) -> int:
 
 def cmd_discard(args: argparse.Namespace, out: Output) -> int:
     """Discard every staged change, after confirmation."""
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         staged = connection.master.staged_count()
         if not staged:
             out.say("nothing staged")
             out.payload.update(discarded=0)
             return out.finish(EXIT_OK)
-        if not _confirm(args, f"Discard {staged} staged change(s) of {connection.profile.name}?"):
+        if not confirm(args, f"Discard {staged} staged change(s) of {connection.profile.name}?"):
             out.say("nothing discarded")
             out.payload.update(discarded=0)
             return out.finish(EXIT_OK)
@@ -570,7 +604,7 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
     is not in sync and nothing was done about it."""
     from .ops.drift import DriftAction, DriftState, finish_pending_apply
 
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         report = _drift(connection)
         if report is None:
             raise CliError(
@@ -582,7 +616,7 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
         if args.finish:
             if DriftAction.FINISH not in report.offers:
                 raise CliError(f"nothing to finish: {report.sentence()}", EXIT_USAGE)
-            if not _confirm(args, "Record this file as a revision and restart LiteLLM on it?"):
+            if not confirm(args, "Record this file as a revision and restart LiteLLM on it?"):
                 out.say("not finished")
                 return out.finish(EXIT_FINDINGS)
             revision = finish_pending_apply(
@@ -602,7 +636,7 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
             question = f"Overwrite {report.location} with the Master's configuration"
             if report.staged_count:
                 question += f" (dispatching {report.staged_count} staged change(s) with it)"
-            if not _confirm(args, question + "?"):
+            if not confirm(args, question + "?"):
                 out.say("not re-rendered")
                 return out.finish(EXIT_FINDINGS)
             return _apply(connection, args, out)
@@ -640,7 +674,7 @@ def cmd_history(args: argparse.Namespace, out: Output) -> int:
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1", EXIT_USAGE)
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         revisions = history(connection.master, args.limit)
         data = connection.config_file.read()
     current = hashlib.sha256(data).hexdigest() if data is not None else None
@@ -665,11 +699,11 @@ def cmd_restore(args: argparse.Namespace, out: Output) -> int:
     from .ops.history import StagedChangesPending, restore_revision
     from .store import RevisionNotFound
 
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         name = connection.profile.name
         if args.discard_staged and connection.master.staged_count():
             staged = connection.master.staged_count()
-            if not _confirm(args, f"Discard {staged} staged change(s) of {name} first?"):
+            if not confirm(args, f"Discard {staged} staged change(s) of {name} first?"):
                 out.say("nothing restored")
                 return out.finish(EXIT_OK)
         try:
@@ -704,7 +738,7 @@ def cmd_init(args: argparse.Namespace, out: Output) -> int:
     from .core.yamltext import decode_config_bytes
     from .store import ServedModelsMissing
 
-    with _connected(args, out) as connection:
+    with connected(args, out) as connection:
         data = connection.config_file.read()
         if data is None:
             raise CliError(f"there is no {connection.config_file.location} to import")
@@ -716,7 +750,7 @@ def cmd_init(args: argparse.Namespace, out: Output) -> int:
         imported = import_config(text)
         for finding in imported.findings:
             out.say(finding.line())
-        out.payload.update(findings=[_finding_json(f) for f in imported.findings])
+        out.payload.update(findings=[finding_json(f) for f in imported.findings])
         if imported.has_errors:
             raise CliError("the file has errors; fix them on the server, then init again", 1)
         served = set(connection.target.litellm.models())

@@ -338,6 +338,40 @@ class StackController(QObject):
 
         self._submit(f"Test {model_group}", run, answered, on_error)
 
+    # -- any operation -----------------------------------------------------------------------
+
+    def run(
+        self,
+        name: str,
+        operation: Callable[[StackConnection, JobProgress, threading.Event], object],
+        on_result: OnResult,
+        on_error: OnError,
+        *,
+        on_progress: OnProgress | None = None,
+        cancellable: bool = True,
+        refresh_after: bool = False,
+    ) -> str:
+        """Run `operation(connection, progress, cancel)` as a job of this stack; its return value
+        goes to `on_result`, a failure's sentence to `on_error` (both on the GUI thread). The
+        pages of other areas (keys, usage, housekeeping, logs) reach the stack through this.
+        Returns the job id (for `cancel`)."""
+
+        def run(progress: JobProgress, cancel: threading.Event) -> object:
+            return operation(self._connected(), progress, cancel)
+
+        def finished(result: object) -> None:
+            on_result(result)
+            if refresh_after:
+                self.refresh()
+
+        return self._submit(
+            name, run, finished, on_error, progress=on_progress, cancellable=cancellable
+        )
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a job started with `run` to stop (it decides where stopping is safe)."""
+        return self._runner.cancel(job_id)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _connected(self) -> StackConnection:

@@ -213,3 +213,21 @@ def test_a_wrong_database_password_fails_connect_naming_postgres(
     sentence = failed.args[0]
     assert sentence.startswith("Connect failed: [postgres]") and wrong not in sentence
     assert states[-1] == (SessionStatus.FAILED, sentence)
+
+
+def test_run_hands_any_operation_the_connection_on_the_stacks_worker(
+    qtbot: QtBot, controller: StackController, master: Master
+) -> None:
+    connect(qtbot, controller)
+    master.stage(new_model(), 0, ALICE)
+    results: list[object] = []
+    errors: list[str] = []
+
+    controller.run(
+        "Count", lambda c, _p, _x: c.master.staged_count(), results.append, errors.append
+    )
+    controller.run("Break", lambda c, _p, _x: 1 / 0, results.append, errors.append)
+    qtbot.waitUntil(lambda: len(results) + len(errors) == 2, timeout=30_000)
+
+    assert results == [1]
+    assert errors == ["Break failed: division by zero."]
