@@ -109,32 +109,34 @@ class StackController(QObject):
     def open(self) -> None:
         """Connect (SSH, forwards, Master), unlock the vault with a saved passphrase, and read
         the first status. Failures arrive as `connect_failed(sentence)`."""
+        self._submit(
+            "Connect", lambda _p, _c: self._connect_and_read(), self._publish, self._connect_failed
+        )
 
-        def run(_progress: JobProgress, _cancel: threading.Event) -> StackStatus:
-            from llmproxy_desktop.ops.stack_connection import connect_stack
-            from llmproxy_desktop.ops.stack_status import read_status
+    def _connect_and_read(self) -> StackStatus:
+        """On the worker: connect unless connected, then read the status."""
+        from llmproxy_desktop.ops.stack_connection import connect_stack
+        from llmproxy_desktop.ops.stack_status import read_status
 
-            if self._connection is None:
-                source = self._secrets_source
-                self._secrets = dict(source() if callable(source) else source)
-                self._connection = connect_stack(
-                    self.profile,
-                    self._secrets,
-                    host_keys=self._host_keys,
-                    confirm=self._confirm,
-                    on_status=lambda status, reason: self.session_status.emit(status, reason),
-                )
-                passphrase = self._secrets.get(SecretKind.VAULT_PASSPHRASE)
-                master = self._connection.master
-                if passphrase and master.has_vault():
-                    from llmproxy_desktop.store.vault import WrongPassphrase
+        if self._connection is None:
+            source = self._secrets_source
+            self._secrets = dict(source() if callable(source) else source)
+            self._connection = connect_stack(
+                self.profile,
+                self._secrets,
+                host_keys=self._host_keys,
+                confirm=self._confirm,
+                on_status=lambda status, reason: self.session_status.emit(status, reason),
+            )
+            passphrase = self._secrets.get(SecretKind.VAULT_PASSPHRASE)
+            master = self._connection.master
+            if passphrase and master.has_vault():
+                from llmproxy_desktop.store.vault import WrongPassphrase
 
-                    # A stale saved passphrase: stay locked, the window asks.
-                    with contextlib.suppress(WrongPassphrase):
-                        master.unlock_vault(passphrase)
-            return read_status(self._connection)
-
-        self._submit("Connect", run, self._publish, self._connect_failed)
+                # A stale saved passphrase: stay locked, the window asks.
+                with contextlib.suppress(WrongPassphrase):
+                    master.unlock_vault(passphrase)
+        return read_status(self._connection)
 
     def close(self) -> None:
         """Close the connection on the worker (queued behind whatever runs), or right here once
@@ -151,14 +153,23 @@ class StackController(QObject):
         self._submit("Disconnect", run, None, None, cancellable=False)
 
     def refresh(self, on_error: OnError | None = None) -> None:
-        """Re-read the status (items, drift, LiteLLM, container)."""
+        """Re-read the status (items, drift, LiteLLM, container); when not connected (the first
+        connect failed, e.g. the server was down), connect again first, as `open` does."""
 
         def run(_progress: JobProgress, _cancel: threading.Event) -> StackStatus:
             from llmproxy_desktop.ops.stack_status import read_status
 
-            return read_status(self._connected())
+            if self._connection is None:
+                return self._connect_and_read()
+            return read_status(self._connection)
 
-        self._submit("Refresh", run, self._publish, on_error)
+        def failed(sentence: str) -> None:
+            if self._connection is None:
+                self._connect_failed(sentence)
+            if on_error is not None:
+                on_error(sentence)
+
+        self._submit("Refresh", run, self._publish, failed)
 
     def unlock_vault(self, passphrase: str) -> object:
         """For the vault sheet, which runs it as a job of this stack: call on the worker only."""

@@ -1,0 +1,121 @@
+"""The workspace without a reachable stack: the welcome view's Add Stack opens the sheet, an
+unreachable server ends in a failed indicator naming the layer and the address (never a
+traceback), and the Stack menu carries the stack commands. The happy path against the real stack
+is tests/apply/test_window_e2e.py."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from llmproxy_desktop.remote.host_keys import HostKeyStore
+from llmproxy_desktop.remote.keyring_secrets import KeyringSecrets
+from llmproxy_desktop.remote.profiles import StackProfile
+from llmproxy_desktop.remote.profiles_store import ProfileStore
+from llmproxy_desktop.remote.ssh_session import SessionStatus
+from llmproxy_desktop.ui.job_runner import JobRunner
+from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.stack_workspace import StackWorkspace
+from tests.profiles.fake_keyrings import MemoryKeyring
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProfileStore:
+    return ProfileStore(tmp_path / "stacks.json")
+
+
+@pytest.fixture
+def workspace(qtbot: QtBot, tmp_path: Path, store: ProfileStore) -> Iterator[StackWorkspace]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, profile_store=store)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    built = StackWorkspace(
+        window,
+        runner,
+        profile_store=store,
+        keyring_secrets=KeyringSecrets(MemoryKeyring()),
+        host_keys=HostKeyStore(
+            app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=tmp_path / "known"
+        ),
+    )
+    window.show()
+    yield built
+    built.close()
+    assert runner.shutdown()
+
+
+def test_add_stack_from_the_welcome_view_opens_the_stack_sheet(
+    qtbot: QtBot, workspace: StackWorkspace
+) -> None:
+    workspace.start()
+    assert workspace.controller is None  # no stack, nothing to connect
+    workspace.window.welcome_page.add_stack_requested.emit()
+    sheet = workspace.stack_sheet
+    assert sheet is not None
+    qtbot.waitUntil(sheet.isVisible)
+    assert sheet.windowTitle() == "Add Stack"
+    sheet.reject()
+
+
+def test_an_unreachable_server_fails_the_indicator_naming_the_layer(
+    qtbot: QtBot, store: ProfileStore, tmp_path: Path
+) -> None:
+    port = closed_port()
+    store.add(StackProfile(name="gone", compose_dir="/srv", host="127.0.0.1", port=port))
+    settings = QSettings(str(tmp_path / "settings2.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, profile_store=store)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    workspace = StackWorkspace(
+        window,
+        runner,
+        profile_store=store,
+        keyring_secrets=KeyringSecrets(MemoryKeyring()),
+        host_keys=HostKeyStore(
+            app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=tmp_path / "known"
+        ),
+    )
+    try:
+        window.show()
+        workspace.start()
+        indicator = window.connection_indicator
+        qtbot.waitUntil(lambda: indicator.state is SessionStatus.FAILED, timeout=20_000)
+        reason = indicator.reason or ""
+        assert reason.startswith("Connect failed: [ssh-connect]"), reason
+        assert f"127.0.0.1:{port}" in reason and "Traceback" not in reason
+        assert workspace.models_page.table_model.rowCount() == 0
+        # The edit path stays usable: the pages get a sentence, not a crash.
+        answers: list[str | None] = []
+        workspace.current.stage([], answers.append)
+        qtbot.waitUntil(lambda: bool(answers), timeout=10_000)
+        assert answers[0] is not None and "not connected" in answers[0]
+        # Refresh after a failed connect tries to connect again (the server may be back).
+        controller = workspace.controller
+        assert controller is not None
+        seen: list[object] = []
+        controller.session_status.connect(lambda status, _reason: seen.append(status))
+        workspace.refresh()
+        qtbot.waitUntil(lambda: seen[-1:] == [SessionStatus.FAILED], timeout=20_000)
+        assert SessionStatus.CONNECTING in seen
+    finally:
+        workspace.close()
+        assert runner.shutdown()
+
+
+def test_the_stack_menu_carries_the_stack_commands(workspace: StackWorkspace) -> None:
+    texts = [a.text() for a in workspace.window.stack_menu.actions() if a.text()]
+    for command in ("Edit Stack…", "Refresh", "Review Changes…", "Apply", "History…"):
+        assert command in texts
