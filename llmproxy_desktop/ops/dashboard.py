@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from ..core.items import EffectiveItem, ItemKind, model_group
+from ..core.items import EffectiveItem, Flag, Item, ItemKind, model_group
 from ..remote.container_state import ContainerState, ContainerStatus, HealthStatus
 from ..remote.litellm_status import Readiness
 from ..store.records import RevisionInfo, format_time
@@ -224,16 +224,26 @@ def build_summary(
     readiness_error: str | None = None,
     served_error: str | None = None,
     container_error: str | None = None,
+    applied: Iterable[Item] | None = None,
 ) -> DashboardSummary:
     """The dashboard's numbers from what one refresh gathered.
 
     A None input is unknown; the matching `*_error` (a sentence, e.g. from a LiteLLMDown) says
     why, else "not read yet". Uptime is `now - started_at` of a running container, never negative
     (the server's clock may run ahead of ours). `last_apply_ok` is False when the newest Apply
-    attempt failed after `last_revision` was recorded.
+    attempt failed after `last_revision` was recorded. Missing groups are those of `applied`
+    (what LiteLLM should serve now; staged groups are not live before Apply) that LiteLLM does
+    not list; without `applied`, the effective items that are not new stand in for it.
     """
+    effective = list(effective)
     models = [e.item for e in effective if e.item.kind is ItemKind.MODEL and not e.is_deleted]
     groups = {g for g in (model_group(m) for m in models) if g is not None}
+    live = (
+        [i for i in applied if i.kind is ItemKind.MODEL]
+        if applied is not None
+        else [e.item for e in effective if e.item.kind is ItemKind.MODEL and e.flag is not Flag.NEW]
+    )
+    expected = {g for g in (model_group(m) for m in live) if g is not None}
     served = None if served_models is None else set(served_models)
     return DashboardSummary(
         now=now,
@@ -243,7 +253,7 @@ def build_summary(
         proxy_ready=None if readiness is None else readiness.ready,
         proxy_reason=_readiness_reason(readiness, readiness_error),
         served_group_count=None if served is None else len(served),
-        missing_groups=() if served is None else tuple(sorted(groups - served)),
+        missing_groups=() if served is None else tuple(sorted(expected - served)),
         served_reason=served_error or NOT_READ,
         container=container_state,
         uptime=_uptime(container_state, now),

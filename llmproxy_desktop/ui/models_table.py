@@ -32,6 +32,7 @@ from llmproxy_desktop.core.items import (
     is_env_reference,
     model_group,
 )
+from llmproxy_desktop.core.secrets import looks_secret_key
 from llmproxy_desktop.ui.theme import staged_accent
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
@@ -89,7 +90,16 @@ def credential_text(params: Mapping[str, Any]) -> str:
         return name
     key = params.get("api_key")
     if key is None or key == "":
-        return ""
+        # No api_key: other providers authenticate with their own fields (aws_access_key_id,
+        # vertex_credentials, ...); name the first one set, never its value.
+        other = next(
+            (k for k, v in params.items() if looks_secret_key(str(k)) and v not in (None, "")),
+            None,
+        )
+        if other is None:
+            return ""
+        value = params[other]
+        return str(value) if is_env_reference(value) else f"{other}: {REDACTED}"
     if is_env_reference(key):
         return str(key)
     return REDACTED  # a vault Secret or a literal: never its value

@@ -255,6 +255,7 @@ class StackWorkspace(QObject):
             readiness_error=status.litellm_error,
             served_error=status.litellm_error,
             container_error=status.container_error,
+            applied=status.applied,
         )
 
     def refresh(self) -> None:

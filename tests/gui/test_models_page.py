@@ -328,3 +328,13 @@ def test_test_sends_the_selected_served_group_and_shows_the_answer(qtbot: QtBot)
 
 def test_without_a_tester_there_is_no_test_button(page: ModelsPage) -> None:
     assert page.test_button.isHidden()
+
+
+def test_a_model_without_api_key_names_its_other_credential_field_never_the_value() -> None:
+    from llmproxy_desktop.ui.models_table import credential_text
+
+    assert credential_text({"aws_access_key_id": SECRET_VALUE}) == "aws_access_key_id: ***"
+    assert credential_text({"aws_secret_access_key": "os.environ/AWS_SECRET"}) == (
+        "os.environ/AWS_SECRET"
+    )
+    assert credential_text({"aws_region_name": "eu-west-1"}) == ""

@@ -143,7 +143,8 @@ def test_not_ready_names_the_database() -> None:
 
 
 def test_groups_the_proxy_does_not_serve_are_named() -> None:
-    figures = _full(served_models=["gpt-4o"])
+    # "legacy" is staged for deletion: still applied, so LiteLLM must still serve it.
+    figures = _full(served_models=["gpt-4o", "legacy"])
 
     served = figures[FigureId.SERVED]
     assert served.note == "1 not served"
@@ -162,3 +163,19 @@ def test_a_failed_last_apply_is_marked() -> None:
 )
 def test_durations_are_compact(seconds: int, text: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == text
+
+
+def test_a_staged_new_group_is_not_reported_as_unserved() -> None:
+    effective = [*EFFECTIVE, _model("m5", "o4-mini", Flag.NEW)]  # staged, not applied yet
+    applied = [e.item for e in EFFECTIVE if e.flag is not Flag.NEW]
+
+    without = _full(effective=effective, served_models=["gpt-4o", "claude", "legacy"])
+    with_applied = _full(
+        effective=effective, served_models=["gpt-4o", "claude", "legacy"], applied=applied
+    )
+
+    assert without[FigureId.SERVED].note == with_applied[FigureId.SERVED].note
+    assert "not served" not in (with_applied[FigureId.SERVED].note or "")
+    # An applied group LiteLLM lost is still named.
+    lost = _full(effective=effective, served_models=["gpt-4o", "legacy"], applied=applied)
+    assert lost[FigureId.SERVED].note == "1 not served" and "claude" in lost[FigureId.SERVED].detail

@@ -155,7 +155,7 @@ def _param_rows(params: Mapping[str, Any], cache_type: str) -> list[tuple[str, s
         "port": "From REDIS_PORT in the stack's .env" if from_env else "—",
         "password": "From REDIS_PASSWORD in the stack's .env, if set" if from_env else "—",
         "ttl": "LiteLLM's default",
-        "namespace": "None",
+        "namespace": "None (keys are not prefixed)",
     }
     rows = [
         (label, shown_value(key, params[key]) if key in params else defaults[key])

@@ -32,6 +32,7 @@ from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind, mod
 from llmproxy_desktop.ui.models_table import ITEM_ROLE, Column, ModelsFilterProxy, ModelsTableModel
 from llmproxy_desktop.ui.sheets.model_sheet import ModelSheet, suggest_group_name
 from llmproxy_desktop.ui.staging import ModelTester, StagingEditor
+from llmproxy_desktop.ui.theme import CONTROL_SPACING, WINDOW_MARGIN
 
 SEARCH_DEBOUNCE_MS: Final = 150
 EMPTY_TEXT: Final = "No models yet. Add a model to route requests to a provider."
@@ -109,6 +110,8 @@ class ModelsPage(QWidget):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN)
+        layout.setSpacing(CONTROL_SPACING)
         layout.addLayout(toolbar)
         layout.addWidget(self.error_label)
         layout.addWidget(self.test_label)
@@ -130,10 +133,15 @@ class ModelsPage(QWidget):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in ((Column.GROUP, 200), (Column.PROVIDER, 110), (Column.MODEL, 280)):
+        # The Model column takes the slack, so Status stays in view at the default window size.
+        header.setSectionResizeMode(Column.MODEL, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.GROUP, 170),
+            (Column.PROVIDER, 90),
+            (Column.CREDENTIAL, 150),
+            (Column.STATUS, 80),
+        ):
             table.setColumnWidth(column, width)
-        table.setColumnWidth(Column.CREDENTIAL, 200)
         return table
 
     def _connect(self) -> None:

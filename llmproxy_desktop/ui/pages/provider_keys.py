@@ -270,8 +270,14 @@ class ProviderKeysPage(QWidget):
         table.verticalHeader().hide()
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in ((Column.NAME, 180), (Column.PROVIDER, 110), (Column.KEYS, 260)):
+        # The Keys column takes the slack, so Status stays in view at the default window size.
+        header.setSectionResizeMode(Column.KEYS, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.NAME, 170),
+            (Column.PROVIDER, 100),
+            (Column.USED_BY, 130),
+            (Column.STATUS, 80),
+        ):
             table.setColumnWidth(column, width)
         return table
 

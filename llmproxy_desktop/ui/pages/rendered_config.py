@@ -110,7 +110,7 @@ class RenderedConfigPage(QWidget):
         self._show_drift()
 
     def _build(self) -> None:
-        title = QLabel("Rendered config")
+        title = QLabel("Rendered Config")
         title.setFont(text_font(TextStyle.TITLE_2))
         self.drift_label = QLabel()
         self.drift_label.setWordWrap(True)
