@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..store import Actor
-from ..store.migrate import advisory_lock_key
+from ..store.schema_migration import advisory_lock_key
 
 APPLICATION_NAME_PREFIX = "llmproxy-desktop apply by "
 _UNKNOWN_HOLDER = "another session"

@@ -35,14 +35,14 @@ from .records import AuditEntry, InitialisedMarker, ItemChange, Revision, Revisi
 if TYPE_CHECKING:
     from .engine import create_master_engine
     from .master import Master
-    from .migrate import head_revision, migrate
     from .models import DEFAULT_SCHEMA
+    from .schema_migration import head_revision, migrate
 
 _LAZY = {
     "create_master_engine": ".engine",
     "Master": ".master",
-    "head_revision": ".migrate",
-    "migrate": ".migrate",
+    "head_revision": ".schema_migration",
+    "migrate": ".schema_migration",
     "DEFAULT_SCHEMA": ".models",
 }
 

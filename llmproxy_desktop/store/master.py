@@ -60,7 +60,6 @@ from .errors import (
     VaultKeyMismatch,
     VaultNotInitialised,
 )
-from .migrate import advisory_lock_key, migrate
 from .models import (
     DEFAULT_SCHEMA,
     AppliedItem,
@@ -74,6 +73,7 @@ from .models import (
     schema_translation,
 )
 from .records import AuditEntry, InitialisedMarker, ItemChange, Revision, RevisionInfo
+from .schema_migration import advisory_lock_key, migrate
 from .sealing import SEALED_MARKER, contains_secret, reseal, seal, unseal
 from .vault import UnlockedVault, VaultRecord
 

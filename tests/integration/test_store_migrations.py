@@ -20,8 +20,8 @@ from llmproxy_desktop.store import (
     head_revision,
     migrate,
 )
-from llmproxy_desktop.store.migrate import current_revisions, migration_lock_key
 from llmproxy_desktop.store.models import Base
+from llmproxy_desktop.store.schema_migration import current_revisions, migration_lock_key
 
 pytestmark = pytest.mark.integration
 

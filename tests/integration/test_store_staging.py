@@ -11,7 +11,7 @@ from store_items import count_advisory_waiters, model, setting, sha, wait_until
 
 from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKey, ItemKind
 from llmproxy_desktop.store import Actor, Master, StagingConflict, UnknownItem
-from llmproxy_desktop.store.migrate import advisory_lock_key
+from llmproxy_desktop.store.schema_migration import advisory_lock_key
 
 pytestmark = pytest.mark.integration
 

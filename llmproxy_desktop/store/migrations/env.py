@@ -1,7 +1,7 @@
 """Alembic environment of the Master schema.
 
-Run only through `llmproxy_desktop.store.migrate.migrate`, which opens the connection, takes the
-advisory lock, creates the schema and passes both connection and schema name in
+Run only through `llmproxy_desktop.store.schema_migration.migrate`, which opens the connection,
+takes the advisory lock, creates the schema and passes both connection and schema name in
 `config.attributes`. There is no alembic.ini and no offline (--sql) mode.
 """
 
@@ -16,7 +16,8 @@ connection = config.attributes.get("connection")
 schema = config.attributes.get("schema")
 if context.is_offline_mode() or connection is None or schema is None:
     raise RuntimeError(
-        "The Master's migrations run only through llmproxy_desktop.store.migrate.migrate()."
+        "The Master's migrations run only through "
+        "llmproxy_desktop.store.schema_migration.migrate()."
     )
 
 context.configure(
