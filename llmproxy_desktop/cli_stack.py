@@ -170,6 +170,12 @@ def add_stack_commands(commands: Any) -> None:
     )
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     command("init", "first boot: import the server's config.yaml into an empty Master", cmd_init)
+    # Imported here: these modules import this one.
+    from .cli_housekeeping import add_commands as add_housekeeping_commands
+    from .cli_keys import add_commands as add_key_commands
+
+    add_key_commands(registry)
+    add_housekeeping_commands(registry)
 
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:

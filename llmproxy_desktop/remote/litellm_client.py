@@ -162,12 +162,36 @@ class LiteLLMClient(ClosesOnExit):
             raise _unexpected(response)
         return ChatTest(latency, _first_reply_line(_json_object(response)))
 
+    def admin_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One admin call with the master key, for the endpoint modules built on this client
+        (remote/litellm_keys.py). Raises LiteLLMDown when nothing answers and MasterKeyRefused
+        when the key is refused; any other answer is returned for the caller to read."""
+        return self._send(method, path, authenticated=True, params=params, body=body)
+
     # -- plumbing -----------------------------------------------------------------------------
 
     def _get(self, path: str, *, authenticated: bool) -> httpx.Response:
+        return self._send("GET", path, authenticated=authenticated)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        authenticated: bool,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._master_key}"} if authenticated else None
         try:
-            response = self._http.get(path, headers=headers)
+            response = self._http.request(method, path, headers=headers, params=params, json=body)
         except httpx.TimeoutException as exc:
             raise LiteLLMDown(self.base_url, f"no answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
