@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from llmproxy_desktop.core.diff import diff_items, unified_config_diff
 from llmproxy_desktop.core.items import Item, ItemKey, item_label
@@ -29,14 +29,23 @@ from llmproxy_desktop.remote.profiles_store import ProfileNotFound, ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.apply_bar import ApplyBar
 from llmproxy_desktop.ui.job_runner import JobRunner
+from llmproxy_desktop.ui.keys_service import StackKeysService
 from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.maintenance_services import (
+    Operation,
+    StackHousekeepingService,
+    StackLogsService,
+)
 from llmproxy_desktop.ui.pages.advanced import AdvancedPage
 from llmproxy_desktop.ui.pages.caching import CachingPage
 from llmproxy_desktop.ui.pages.dashboard import DashboardPage
+from llmproxy_desktop.ui.pages.housekeeping import HousekeepingPage
+from llmproxy_desktop.ui.pages.logs import LogsPage
 from llmproxy_desktop.ui.pages.models import ModelsPage
 from llmproxy_desktop.ui.pages.provider_keys import ProviderKeysPage
-from llmproxy_desktop.ui.pages.rendered_config import RenderedConfigPage
+from llmproxy_desktop.ui.pages.rendered_config import RenderedConfigPage, differences
 from llmproxy_desktop.ui.pages.routing import RoutingPage
+from llmproxy_desktop.ui.pages.virtual_keys import VirtualKeysPage
 from llmproxy_desktop.ui.sheets.discard_sheet import ask_discard
 from llmproxy_desktop.ui.sheets.host_key_sheet import HostKeyPrompt
 from llmproxy_desktop.ui.stack_controller import StackController
@@ -58,6 +67,7 @@ _log = logging.getLogger(__name__)
 
 OVERVIEW = "Overview"
 CONFIGURATION = "Configuration"
+OPERATIONS = "Operations"
 NOT_CONNECTED = "No stack is connected."
 
 
@@ -108,6 +118,36 @@ class _CurrentStack:
             done(NOT_CONNECTED)
         else:
             controller.discard(keys, done)
+
+    def run(
+        self,
+        name: str,
+        operation: Operation,
+        on_result: Callable[[object], None],
+        on_error: Callable[[str], None],
+        *,
+        on_progress: Callable[[str, float, str], None] | None = None,
+        cancellable: bool = True,
+        refresh_after: bool = False,
+    ) -> str:
+        """StackController.run on the current stack (the operations pages' services)."""
+        controller = self._workspace.controller
+        if controller is None:
+            on_error(NOT_CONNECTED)
+            return ""
+        return controller.run(
+            name,
+            operation,
+            on_result,
+            on_error,
+            on_progress=on_progress,
+            cancellable=cancellable,
+            refresh_after=refresh_after,
+        )
+
+    def cancel(self, job_id: str) -> bool:
+        controller = self._workspace.controller
+        return controller is not None and controller.cancel(job_id)
 
     def test_model(self, model_group: str, answer: TestAnswer) -> None:
         controller = self._workspace.controller
@@ -183,6 +223,18 @@ class StackWorkspace(QObject):
         add(CONFIGURATION, "caching", "Caching", self.caching_page)
         add(CONFIGURATION, "advanced", "Advanced", self.advanced_page)
         add(CONFIGURATION, "rendered", "Rendered Config", self.rendered_page)
+        self.keys_service = StackKeysService(self.current)
+        self.virtual_keys_page = VirtualKeysPage(self.keys_service)
+        self.housekeeping_page = HousekeepingPage(
+            StackHousekeepingService(self.current), self.current
+        )
+        self.logs_page = LogsPage(StackLogsService(self.current, self), self.current)
+        add(OPERATIONS, "virtual-keys", "Virtual Keys", self.virtual_keys_page)
+        add(OPERATIONS, "housekeeping", "Housekeeping", self.housekeeping_page)
+        add(OPERATIONS, "logs", "Logs", self.logs_page)
+        self.window.page_changed.connect(self._page_shown)
+        self.housekeeping_page.delete_expired_keys_requested.connect(self.delete_expired_keys)
+        self.rendered_page.set_diff_runner(self._compute_diff)
         for page in (self.dashboard_page, self.caching_page, self.rendered_page):
             page.refresh_requested.connect(self.refresh)
         self.keys_page.unlock_requested.connect(self.ask_vault_passphrase)
@@ -237,6 +289,9 @@ class StackWorkspace(QObject):
             self.rendered_page.set_render(status.rendered_redacted)
         self.rendered_page.set_remote(status.remote_redacted, status.drift)
         self.dashboard_page.set_summary(self._summary(status))
+        self.housekeeping_page.set_items(effective or [])
+        self.logs_page.set_items(effective or [])
+        self.virtual_keys_page.set_model_groups(sorted(status.served_models or ()))
         self.apply_bar.set_staged_count(status.staged_count)
         self.apply_bar.set_drift(status.drift)
         if status.vault is VaultState.LOCKED and effective is None:
@@ -279,6 +334,7 @@ class StackWorkspace(QObject):
         """Close the current stack's connection and connect to `name`."""
         old, self.controller = self.controller, None
         if old is not None:
+            self._set_connected(False)
             old.status_changed.disconnect(self._feed)
             old.busy_changed.disconnect(self.apply_bar.set_busy)
             old.close()
@@ -304,6 +360,72 @@ class StackWorkspace(QObject):
         assert isinstance(status, SessionStatus)
         self.window.connection_indicator.set_state(
             status, reason if isinstance(reason, str) else None
+        )
+        self._set_connected(status is SessionStatus.CONNECTED)
+
+    def _set_connected(self, connected: bool) -> None:
+        """Pages that act on the live stack follow the connection (Logs stops and resumes)."""
+        self.housekeeping_page.set_connected(connected)
+        self.logs_page.set_connected(connected)
+
+    def _page_shown(self, key: str) -> None:
+        """Read-on-demand pages load when first shown (they cost a query or an API call)."""
+        if self.controller is None:
+            return
+        if key == "housekeeping":
+            self.housekeeping_page.refresh()
+        elif key == "virtual-keys":
+            self.virtual_keys_page.reload()
+
+    def _compute_diff(
+        self, render: str, remote: str | None, report: object, done: Callable[[str], None]
+    ) -> None:
+        """The Rendered Config page's diff, on the stack's worker (seconds for big files)."""
+        self.current.run(
+            "Compare",
+            lambda _connection, _p, _c: differences(render, remote, report),  # type: ignore[arg-type]
+            lambda diff: done(str(diff)),
+            lambda sentence: done(sentence),
+        )
+
+    def delete_expired_keys(self) -> None:
+        """Count the expired keys, ask naming the count, then delete them (audited)."""
+
+        def counted(result: object) -> None:
+            expired = list(result) if isinstance(result, list) else []
+            if not expired:
+                self.window.statusBar().showMessage("No virtual key has expired.", 10_000)
+                return
+            box = QMessageBox(self.window)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(f"Delete {len(expired)} expired virtual key(s)?")
+            box.setInformativeText("Clients using them are refused already; this removes them.")
+            delete = box.addButton(
+                f"Delete {len(expired)} Keys", QMessageBox.ButtonRole.DestructiveRole
+            )
+            cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(cancel)
+            box.finished.connect(
+                lambda _r: (
+                    self._delete_expired_confirmed() if box.clickedButton() is delete else None
+                )
+            )
+            self.sheet = box
+            box.open()
+
+        def listed(connection: object, _p: object, _c: object) -> object:
+            from llmproxy_desktop.ops.keys import delete_expired_keys
+
+            return delete_expired_keys(connection.target.litellm, dry_run=True)  # type: ignore[attr-defined]
+
+        self.current.run("Find expired keys", listed, counted, self._report)
+
+    def _delete_expired_confirmed(self) -> None:
+        self.keys_service.delete_expired(
+            lambda count: self.window.statusBar().showMessage(
+                f"Deleted {count} expired virtual key(s).", 10_000
+            ),
+            self._report,
         )
 
     def add_stack(self) -> None:
@@ -467,6 +589,7 @@ class StackWorkspace(QObject):
 
     def apply(self, *, force_restart: bool = False) -> None:
         """Run the Apply with the progress sheet (one at a time)."""
+        from llmproxy_desktop.ops.apply import Outcome, Step
         from llmproxy_desktop.ui.sheets.apply_progress_sheet import ApplyProgressSheet
 
         controller = self.controller
@@ -483,6 +606,8 @@ class StackWorkspace(QObject):
         def finished(result: ApplyResult) -> None:
             self.last_apply = result
             sheet.on_finished(result)
+            if result.outcome(Step.RESTART) is Outcome.OK:
+                self.logs_page.follow()  # Docker ended the log stream with the restart
 
         controller.apply(progress, finished, sheet.on_failed, force_restart=force_restart)
         sheet.open()
@@ -557,6 +682,7 @@ class StackWorkspace(QObject):
     def close(self) -> None:
         """Close the current connection (the runner's shutdown waits for it)."""
         self._host_key_prompt.abandon()
+        self.logs_page.stop()
         if self.controller is not None:
             self.controller.close()
             self.controller = None

@@ -3,6 +3,7 @@ differences toggle, Copy and Refresh."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -124,3 +125,25 @@ def test_refresh_asks_and_copy_puts_the_redacted_render_on_the_clipboard(
     page.copy_button.click()
 
     assert QGuiApplication.clipboard().text() == RENDER
+
+
+def test_with_a_runner_the_diff_is_computed_only_when_shown_and_stale_answers_are_dropped(
+    page: RenderedConfigPage,
+) -> None:
+    calls: list[tuple[str, str | None, Callable[[str], None]]] = []
+    page.set_diff_runner(lambda render, remote, _report, done: calls.append((render, remote, done)))
+
+    page.set_render("a: 1\n")
+    page.set_remote("a: 2\n", _report(DriftState.IN_SYNC))
+    assert calls == []  # hidden: nothing computed on any thread
+
+    page.show_differences(True)
+    assert [(r, s) for r, s, _ in calls] == [("a: 1\n", "a: 2\n")]
+    assert page.diff_pane.toPlainText() == "Comparing…"
+
+    page.set_render("a: 3\n")  # newer data while the first diff is computed
+    assert len(calls) == 2
+    calls[0][2]("stale diff")
+    assert page.diff_pane.toPlainText() == "Comparing…"
+    calls[1][2]("-a: 3\n+a: 2\n")
+    assert page.diff_pane.toPlainText() == "-a: 3\n+a: 2\n"

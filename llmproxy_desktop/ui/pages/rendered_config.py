@@ -10,6 +10,7 @@ between the two texts shown.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -40,6 +41,11 @@ from llmproxy_desktop.ui.yaml_highlighter import YamlHighlighter
 
 NOT_READ_TEXT: Final = "The server's config.yaml has not been read yet. Refresh to read it."
 NO_DIFFERENCES_TEXT: Final = "No differences."
+COMPARING_TEXT: Final = "Comparing…"
+
+DiffRunner = Callable[[str, "str | None", "DriftReport | None", Callable[[str], None]], None]
+"""`runner(render, remote, report, done)`: compute `differences(...)` and call `done(diff)` on the
+GUI thread."""
 RENDER_LABEL: Final = "master/config.yaml"
 REMOTE_LABEL: Final = "server/config.yaml"
 
@@ -105,6 +111,9 @@ class RenderedConfigPage(QWidget):
         self._render = ""
         self._remote: str | None = None
         self._report: DriftReport | None = None
+        self._diff_runner: DiffRunner | None = None
+        self._diff_stale = True
+        self._diff_inputs: tuple[str, str | None, DriftReport | None] | None = None
         self._build()
         self._connect()
         self._show_drift()
@@ -179,6 +188,8 @@ class RenderedConfigPage(QWidget):
         if self.diff_button.isChecked() != shown:
             self.diff_button.setChecked(shown)  # toggled calls back here
             return
+        if shown and self._diff_stale:
+            self._compute_diff()
         self.stack.setCurrentWidget(self.diff_pane if shown else self.splitter)
 
     # ------------------------------------------------------------------ drawing
@@ -201,8 +212,38 @@ class RenderedConfigPage(QWidget):
             palette.setColor(QPalette.ColorRole.WindowText, status_colour(tone, self.palette()))
         self.drift_label.setPalette(palette)
 
+    def set_diff_runner(self, runner: DiffRunner | None) -> None:
+        """Compute diffs with `runner(render, remote, report, done)` (e.g. on the stack's worker:
+        difflib takes seconds on two 2,000-model files) instead of here on the GUI thread."""
+        self._diff_runner = runner
+
     def _update_diff(self) -> None:
-        diff = differences(self._render, self._remote, self._report)
+        """Refresh the diff pane: at once when the drift report carries the diff, else computed
+        when the pane is (or becomes) visible."""
+        if self._report is not None and self._report.diff:
+            self._diff_stale = False
+            self._show_diff(self._report.diff)
+            return
+        self._diff_stale = True
+        if self.diff_button.isChecked():
+            self._compute_diff()
+
+    def _compute_diff(self) -> None:
+        self._diff_stale = False
+        inputs = (self._render, self._remote, self._report)
+        if self._diff_runner is None:
+            self._show_diff(differences(*inputs))
+            return
+        _replace_text(self.diff_pane, COMPARING_TEXT)
+        self._diff_inputs = inputs
+
+        def done(diff: str) -> None:
+            if self._diff_inputs is inputs:  # not overtaken by newer data
+                self._show_diff(diff)
+
+        self._diff_runner(*inputs, done)
+
+    def _show_diff(self, diff: str) -> None:
         if not diff:
             diff = NO_DIFFERENCES_TEXT if self._remote is not None else NOT_READ_TEXT
         _replace_text(self.diff_pane, diff)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QStringListModel, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,17 @@ def split_groups(text: str) -> list[str]:
     return names
 
 
+_last_model: tuple[tuple[str, ...], QStringListModel] | None = None
+
+
+def _shared_model(names: tuple[str, ...]) -> QStringListModel:
+    """The list model of `names`, shared by the pickers of one refresh (the last one is kept)."""
+    global _last_model
+    if _last_model is None or _last_model[0] != names:
+        _last_model = (names, QStringListModel(list(names)))
+    return _last_model[1]
+
+
 class GroupPicker(QComboBox):
     """One model group: pick from the live groups or type a name. `changed` on any edit."""
 
@@ -48,13 +59,22 @@ class GroupPicker(QComboBox):
         assert line is not None  # an editable combo always has one
         line.setPlaceholderText(placeholder)
         line.textChanged.connect(lambda _text: self.changed.emit())
+        self._names: tuple[str, ...] | None = None
+        self._model: QStringListModel | None = None
 
     def set_groups(self, groups: Iterable[str]) -> None:
-        """Offer these groups; the current text is kept even when it is not among them."""
+        """Offer these groups; the current text is kept even when it is not among them.
+
+        Every picker offering the same groups shares one list model: a routing page with
+        hundreds of fallback rows would otherwise copy every group into every combo box."""
+        names = tuple(sorted(set(groups), key=str.casefold))
+        if names == self._names:
+            return
         text = self.value()
         self.blockSignals(True)
-        self.clear()
-        self.addItems(sorted(set(groups), key=str.casefold))
+        self._names = names
+        self._model = _shared_model(names)  # held here: the combo does not own it
+        self.setModel(self._model)
         self.setEditText(text)
         self.blockSignals(False)
 
