@@ -173,8 +173,10 @@ def add_stack_commands(commands: Any) -> None:
     # Imported here: these modules import this one.
     from .cli_housekeeping import add_commands as add_housekeeping_commands
     from .cli_keys import add_commands as add_key_commands
+    from .cli_usage import add_commands as add_usage_commands
 
     add_key_commands(registry)
+    add_usage_commands(registry)
     add_housekeeping_commands(registry)
 
 

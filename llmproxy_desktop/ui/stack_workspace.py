@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from llmproxy_desktop.core.diff import diff_items, unified_config_diff
 from llmproxy_desktop.core.items import Item, ItemKey, item_label
@@ -45,11 +45,14 @@ from llmproxy_desktop.ui.pages.models import ModelsPage
 from llmproxy_desktop.ui.pages.provider_keys import ProviderKeysPage
 from llmproxy_desktop.ui.pages.rendered_config import RenderedConfigPage, differences
 from llmproxy_desktop.ui.pages.routing import RoutingPage
+from llmproxy_desktop.ui.pages.usage import UsagePage
 from llmproxy_desktop.ui.pages.virtual_keys import VirtualKeysPage
 from llmproxy_desktop.ui.sheets.discard_sheet import ask_discard
 from llmproxy_desktop.ui.sheets.host_key_sheet import HostKeyPrompt
 from llmproxy_desktop.ui.stack_controller import StackController
 from llmproxy_desktop.ui.staging import Done, TestAnswer
+from llmproxy_desktop.ui.usage_service import StackUsageService
+from llmproxy_desktop.ui.widgets.usage_cards import UsageCards
 
 if TYPE_CHECKING:
     from llmproxy_desktop.ops.apply import ApplyResult
@@ -209,6 +212,15 @@ class StackWorkspace(QObject):
 
     def _register_pages(self) -> None:
         self.dashboard_page = DashboardPage()
+        self.usage_cards = UsageCards()
+        self.usage_service = StackUsageService(self.current)
+        self._usage_read_at: datetime | None = None
+        dashboard = QWidget()  # the config-side figures over the usage cards
+        dashboard_layout = QVBoxLayout(dashboard)
+        dashboard_layout.setContentsMargins(0, 0, 0, 0)
+        dashboard_layout.addWidget(self.dashboard_page)
+        dashboard_layout.addWidget(self.usage_cards)
+        dashboard_layout.addStretch(1)
         self.models_page = ModelsPage(self.current, tester=self.current)
         self.keys_page = ProviderKeysPage(self.current)
         self.routing_page = RoutingPage(self.current)
@@ -216,7 +228,7 @@ class StackWorkspace(QObject):
         self.advanced_page = AdvancedPage(self.current)
         self.rendered_page = RenderedConfigPage()
         add = self.window.add_page
-        add(OVERVIEW, "dashboard", "Dashboard", self.dashboard_page)
+        add(OVERVIEW, "dashboard", "Dashboard", dashboard)
         add(CONFIGURATION, "models", "Models", self.models_page)
         add(CONFIGURATION, "keys", "Provider Keys", self.keys_page)
         add(CONFIGURATION, "routing", "Routing", self.routing_page)
@@ -229,7 +241,9 @@ class StackWorkspace(QObject):
             StackHousekeepingService(self.current), self.current
         )
         self.logs_page = LogsPage(StackLogsService(self.current, self), self.current)
+        self.usage_page = UsagePage(self.usage_service)
         add(OPERATIONS, "virtual-keys", "Virtual Keys", self.virtual_keys_page)
+        add(OPERATIONS, "usage", "Usage & Spend", self.usage_page)
         add(OPERATIONS, "housekeeping", "Housekeeping", self.housekeeping_page)
         add(OPERATIONS, "logs", "Logs", self.logs_page)
         self.window.page_changed.connect(self._page_shown)
@@ -296,6 +310,8 @@ class StackWorkspace(QObject):
         self.apply_bar.set_drift(status.drift)
         if status.vault is VaultState.LOCKED and effective is None:
             self.ask_vault_passphrase()
+        if self.window.current_page_key() == "dashboard":
+            self._read_dashboard_usage()
 
     def _summary(self, status: StackStatus) -> DashboardSummary:
         return build_summary(
@@ -339,6 +355,7 @@ class StackWorkspace(QObject):
             old.busy_changed.disconnect(self.apply_bar.set_busy)
             old.close()
         self.last_apply = None
+        self._usage_read_at = None
         try:
             profile = self._store.get(name)
         except ProfileNotFound:
@@ -376,6 +393,18 @@ class StackWorkspace(QObject):
             self.housekeeping_page.refresh()
         elif key == "virtual-keys":
             self.virtual_keys_page.reload()
+        elif key == "usage":
+            self.usage_page.refresh()
+        elif key == "dashboard":
+            self._read_dashboard_usage()
+
+    def _read_dashboard_usage(self) -> None:
+        """The Dashboard's usage cards: one aggregate query, at most every 30 s."""
+        now = datetime.now(UTC)
+        if self._usage_read_at is not None and (now - self._usage_read_at).total_seconds() < 30:
+            return
+        self._usage_read_at = now
+        self.usage_service.load_dashboard(now, self.usage_cards.set_usage, self._report)
 
     def _compute_diff(
         self, render: str, remote: str | None, report: object, done: Callable[[str], None]
