@@ -645,8 +645,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("path")
     importer.set_defaults(run=cmd_import)
     _add_stacks_commands(commands)
+    from .cli_deploy import add_init_command  # `stack init DIR`
+
+    add_init_command(commands)
     doctor = commands.add_parser("doctor", help="check the keyring and the stacks file")
     doctor.set_defaults(run=cmd_doctor)
+    from .self_check_cli import add_commands as add_self_check_command
+
+    add_self_check_command(commands)
     from .cli_stack import add_stack_commands  # here: cli_stack imports this module's helpers
 
     add_stack_commands(commands)

@@ -23,7 +23,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
@@ -178,6 +178,9 @@ def add_stack_commands(commands: Any) -> None:
     add_key_commands(registry)
     add_usage_commands(registry)
     add_housekeeping_commands(registry)
+    from .cli_deploy import add_commands as add_deploy_commands
+
+    add_deploy_commands(registry)
 
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
@@ -742,49 +745,33 @@ def cmd_restore(args: argparse.Namespace, out: Output) -> int:
 def cmd_init(args: argparse.Namespace, out: Output) -> int:
     """First boot: import the server's config.yaml as the applied configuration; literal
     credentials go into the vault (created with a new passphrase when there is none)."""
-    from .core.importer import import_config
-    from .core.yamltext import decode_config_bytes
-    from .store import ServedModelsMissing
+    from .ops.first_boot import FirstBootFailed, FirstBootProblem, first_boot_import
 
     with connected(args, out) as connection:
-        data = connection.config_file.read()
-        if data is None:
-            raise CliError(f"there is no {connection.config_file.location} to import")
-        text, problem = decode_config_bytes(data)
-        if problem is not None or text is None:
-            raise CliError(
-                f"{connection.config_file.location}: {problem.message if problem else ''}"
-            )
-        imported = import_config(text)
-        for finding in imported.findings:
-            out.say(finding.line())
-        out.payload.update(findings=[finding_json(f) for f in imported.findings])
-        if imported.has_errors:
-            raise CliError("the file has errors; fix them on the server, then init again", 1)
-        served = set(connection.target.litellm.models())
-        _vault_for_import(connection, imported.items, out)
+        profile = connection.profile
+
+        def passphrase() -> str | None:
+            return _keyring_passphrase(profile) or _new_passphrase(profile)
+
         try:
-            count = connection.master.seed_from_import(imported.items, connection.actor, served)
-        except ServedModelsMissing as error:
-            raise CliError(" ".join(str(error).split()), EXIT_FINDINGS) from None
-    out.say(f"imported {count} item(s) from {connection.config_file.location}")
-    out.payload.update(imported=count)
+            result = first_boot_import(connection, passphrase)
+        except FirstBootFailed as error:
+            for finding in error.findings:
+                out.say(finding.line())
+            out.payload.update(findings=[finding_json(f) for f in error.findings])
+            content = error.problem in (
+                FirstBootProblem.FILE_ERRORS,
+                FirstBootProblem.SERVED_MISSING,
+            )
+            raise CliError(str(error), EXIT_FINDINGS if content else EXIT_USAGE) from None
+    for finding in result.findings:
+        out.say(finding.line())
+    if result.created_vault:
+        out.say("created the credential vault")
+    out.payload.update(findings=[finding_json(f) for f in result.findings])
+    out.say(f"imported {result.imported} item(s) from {result.location}")
+    out.payload.update(imported=result.imported)
     return out.finish(EXIT_OK)
-
-
-def _vault_for_import(connection: StackConnection, items: Sequence[Any], out: Output) -> None:
-    """Literal secrets need an unlocked vault: create one if the Master has none."""
-    from .store.sealing import contains_secret
-
-    master = connection.master
-    if master.vault is not None or not any(contains_secret(item.data) for item in items):
-        return
-    if master.has_vault():
-        raise CliError("the file holds credentials and the vault is locked: give its passphrase")
-    saved = _keyring_passphrase(connection.profile)
-    passphrase = saved or _new_passphrase(connection.profile)
-    master.init_vault(passphrase, connection.actor)
-    out.say("created the credential vault" + (" (passphrase from the keyring)" if saved else ""))
 
 
 def _keyring_passphrase(profile: StackProfile) -> str | None:
