@@ -104,9 +104,20 @@ def test_problems_elsewhere_in_the_config_are_not_listed(
     page = AdvancedPage(editor)
     qtbot.addWidget(page)
     page.set_items(effective)
+    page.show()  # a hidden page defers the update (and its validation) until shown
     qtbot.waitUntil(lambda: page.is_checked)
 
     assert page.findings() == []
+
+
+def test_a_hidden_page_validates_only_when_shown(qtbot: QtBot, editor: RecordingEditor) -> None:
+    page = AdvancedPage(editor)
+    qtbot.addWidget(page)
+    page.set_items(_effective())
+    assert page.text() == ""  # nothing applied (nor validated) while hidden
+    page.show()
+    qtbot.waitUntil(lambda: page.is_checked)
+    assert page.text() != ""
 
 
 def test_a_valid_change_stages_the_passthrough_item_with_its_version(

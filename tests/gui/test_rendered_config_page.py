@@ -147,3 +147,16 @@ def test_with_a_runner_the_diff_is_computed_only_when_shown_and_stale_answers_ar
     assert page.diff_pane.toPlainText() == "Comparing…"
     calls[1][2]("-a: 3\n+a: 2\n")
     assert page.diff_pane.toPlainText() == "-a: 3\n+a: 2\n"
+
+
+def test_a_very_long_file_is_shown_without_highlighting(page: RenderedConfigPage) -> None:
+    long_text = "model_list:\n" + "".join(f"- model_name: m{i}\n" for i in range(4000))
+    page.set_render(RENDER)
+    assert page._highlighters[0].document() is page.render_pane.document()
+    page.set_render(long_text)
+    assert page._highlighters[0].document() is None
+    assert page.render_pane.toPlainText() == long_text.rstrip("\n") or (
+        page.render_pane.toPlainText() == long_text
+    )
+    page.set_render(RENDER)
+    assert page._highlighters[0].document() is page.render_pane.document()

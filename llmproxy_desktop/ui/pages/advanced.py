@@ -47,6 +47,7 @@ from llmproxy_desktop.core.items import (
     ItemKind,
 )
 from llmproxy_desktop.core.validate import validate_items
+from llmproxy_desktop.ui.deferred import DeferredWhileHidden
 from llmproxy_desktop.ui.diff_highlighter import monospace_font
 from llmproxy_desktop.ui.staging import StagingEditor
 from llmproxy_desktop.ui.theme import (
@@ -247,7 +248,7 @@ class _LineNumberGutter(QWidget):
 # ------------------------------------------------------------------------------ the page
 
 
-class AdvancedPage(QWidget):
+class AdvancedPage(DeferredWhileHidden):
     """The passthrough editor with live findings, Stage and Revert."""
 
     def __init__(self, editor: StagingEditor, parent: QWidget | None = None) -> None:
@@ -321,8 +322,14 @@ class AdvancedPage(QWidget):
     # ------------------------------------------------------------------ data
 
     def set_items(self, effective: Sequence[EffectiveItem]) -> None:
-        """Show the passthrough of these effective items. Edits in progress are kept; if the
-        Master's passthrough changed under them, a note says so."""
+        """Show the passthrough of these effective items (when the page is shown: validating a
+        big config is not worth doing for a hidden page)."""
+        items = list(effective)
+        self.defer("items", lambda: self._apply_items(items))
+
+    def _apply_items(self, effective: Sequence[EffectiveItem]) -> None:
+        """Edits in progress are kept; if the Master's passthrough changed under them, a note
+        says so."""
         self._effective = list(effective)
         self._baseline = frozenset(validate_items(without_passthrough(self._effective)))
         current = next((e for e in effective if e.item.kind is ItemKind.PASSTHROUGH), None)

@@ -49,6 +49,7 @@ from llmproxy_desktop.core.items import (
     model_group,
 )
 from llmproxy_desktop.core.validate import ALLOWED_ROUTING_STRATEGIES, validate_items
+from llmproxy_desktop.ui.deferred import DeferredWhileHidden
 from llmproxy_desktop.ui.staging import StagingEditor
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,
@@ -362,7 +363,7 @@ class RowsSection(QGroupBox, Generic[_Row]):
 # The page
 
 
-class RoutingPage(QWidget):
+class RoutingPage(DeferredWhileHidden):
     """Router settings as a form; Save stages the changed keys, Revert shows the stored ones."""
 
     def __init__(self, editor: StagingEditor, parent: QWidget | None = None) -> None:
@@ -474,8 +475,14 @@ class RoutingPage(QWidget):
     # ------------------------------------------------------------------ data in
 
     def set_items(self, effective: list[EffectiveItem]) -> None:
-        """Show these effective items: fields not edited follow the store; a field being
-        edited keeps the admin's value (and the version it was read at)."""
+        """Show these effective items (applied when the page is shown: rebuilding hundreds of
+        fallback rows is not worth doing for a hidden page)."""
+        items = list(effective)
+        self.defer("items", lambda: self._apply_items(items))
+
+    def _apply_items(self, effective: list[EffectiveItem]) -> None:
+        """Fields not edited follow the store; a field being edited keeps the admin's value
+        (and the version it was read at)."""
         before, form = self._read_form(), self.form_values()
         self._effective = list(effective)
         self._stored = _stored_settings(self._effective)
