@@ -379,6 +379,22 @@ class StackController(QObject):
             name, run, finished, on_error, progress=on_progress, cancellable=cancellable
         )
 
+    def run_detached(
+        self,
+        name: str,
+        operation: Callable[[JobProgress, threading.Event], object],
+        on_result: OnResult,
+        on_error: OnError,
+        *,
+        on_progress: OnProgress | None = None,
+        cancellable: bool = True,
+    ) -> str:
+        """Run `operation(progress, cancel)` on this stack's queue without its connection:
+        deploying a stack whose services do not run yet (nothing to connect to)."""
+        return self._submit(
+            name, operation, on_result, on_error, progress=on_progress, cancellable=cancellable
+        )
+
     def cancel(self, job_id: str) -> bool:
         """Ask a job started with `run` to stop (it decides where stopping is safe)."""
         return self._runner.cancel(job_id)

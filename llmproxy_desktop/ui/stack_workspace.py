@@ -10,8 +10,10 @@ imported where first used (their jobs have loaded them by then), so the window o
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
@@ -28,7 +30,7 @@ from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileNotFound, ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.apply_bar import ApplyBar
-from llmproxy_desktop.ui.job_runner import JobRunner
+from llmproxy_desktop.ui.job_runner import JobProgress, JobRunner
 from llmproxy_desktop.ui.keys_service import StackKeysService
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.maintenance_services import (
@@ -165,6 +167,30 @@ class _CurrentStack:
         controller.test_model(model_group, answered, lambda sentence: answer(sentence, ""))
 
 
+class _DetachedRunner:
+    """The deploy sheet's runner: `StackController.run_detached` (no connection needed)."""
+
+    def __init__(self, controller: StackController) -> None:
+        self._controller = controller
+
+    def run(
+        self,
+        name: str,
+        operation: Callable[[JobProgress, threading.Event], object],
+        on_result: Callable[[object], None],
+        on_error: Callable[[str], None],
+        *,
+        on_progress: Callable[[str, float, str], None] | None = None,
+        cancellable: bool = True,
+    ) -> str:
+        return self._controller.run_detached(
+            name, operation, on_result, on_error, on_progress=on_progress, cancellable=cancellable
+        )
+
+    def cancel(self, job_id: str) -> bool:
+        return self._controller.cancel(job_id)
+
+
 class StackWorkspace(QObject):
     """The window's live side: owns the current StackController and feeds every page from it."""
 
@@ -270,6 +296,7 @@ class StackWorkspace(QObject):
         """Stack-menu commands (HIG: every command lives in a menu)."""
         specs: tuple[tuple[str, str | QKeySequence.StandardKey | None, Callable[[], None]], ...] = (
             ("Edit Stack…", None, self.edit_stack),
+            ("Deploy to Server…", None, self.deploy),
             ("Refresh", QKeySequence.StandardKey.Refresh, self.refresh),
             ("Review Changes…", None, self.review),
             ("Apply", "Ctrl+Shift+Return", self.apply),
@@ -488,6 +515,52 @@ class StackWorkspace(QObject):
             self.switch_to(profile.name)  # same name: reconnect with the new fields
         else:
             self.window.select_stack(profile.name)
+
+    def deploy(self) -> None:
+        """The deploy wizard for the current stack (its services need not run yet)."""
+        from llmproxy_desktop.ui.sheets.deploy_sheet import DeploySheet
+
+        controller = self.controller
+        if controller is None:
+            return
+        profile = controller.profile
+        load_secrets = keyring_secrets_loader(self._keyring, profile.name)
+        host_keys, confirm = self._host_keys, self._host_key_prompt
+
+        def deploy_job(directory: Path) -> Callable[[JobProgress, threading.Event], object]:
+            def job(progress: JobProgress, cancel: threading.Event) -> object:
+                from llmproxy_desktop.ops.deploy import (
+                    DeployFiles,
+                    deploy_profile,
+                    secrets_with_env,
+                )
+
+                files = DeployFiles.from_dir(directory)
+                saved = load_secrets()
+                return deploy_profile(
+                    profile,
+                    secrets_with_env(saved, files),
+                    files,
+                    progress,
+                    cancel,
+                    host_keys=host_keys,
+                    confirm=confirm,
+                    vault_passphrase=lambda: saved.get(SecretKind.VAULT_PASSPHRASE),
+                )
+
+            return job
+
+        sheet = DeploySheet(
+            profile.name,
+            profile.compose_dir,
+            _DetachedRunner(controller),
+            deploy_job,
+            parent=self.window,
+        )
+        sheet.deployed.connect(lambda _result: controller.refresh())
+        sheet.show_dashboard.connect(lambda: self.window.show_page("dashboard"))
+        self.sheet = sheet
+        sheet.open()
 
     # -- vault -----------------------------------------------------------------------------------
 

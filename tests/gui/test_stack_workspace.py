@@ -119,3 +119,46 @@ def test_the_stack_menu_carries_the_stack_commands(workspace: StackWorkspace) ->
     texts = [a.text() for a in workspace.window.stack_menu.actions() if a.text()]
     for command in ("Edit Stack…", "Refresh", "Review Changes…", "Apply", "History…"):
         assert command in texts
+
+
+def test_deploy_opens_the_wizard_and_runs_jobs_without_a_connection(
+    qtbot: QtBot, store: ProfileStore, tmp_path: Path
+) -> None:
+    from llmproxy_desktop.ui.sheets.deploy_sheet import DeploySheet
+    from llmproxy_desktop.ui.stack_workspace import _DetachedRunner
+
+    store.add(StackProfile(name="fresh", compose_dir="/srv/llm", host="127.0.0.1", port=1))
+    settings = QSettings(str(tmp_path / "settings3.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, profile_store=store)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    workspace = StackWorkspace(
+        window,
+        runner,
+        profile_store=store,
+        keyring_secrets=KeyringSecrets(MemoryKeyring()),
+        host_keys=HostKeyStore(
+            app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=tmp_path / "known"
+        ),
+    )
+    try:
+        workspace.start()  # the server is not there: the connect fails, the stack is selected
+        assert workspace.controller is not None
+        texts = [a.text() for a in window.stack_menu.actions()]
+        assert "Deploy to Server…" in texts
+        workspace.deploy()
+        sheet = workspace.sheet
+        assert isinstance(sheet, DeploySheet) and sheet.windowTitle() == "Deploy fresh"
+        qtbot.waitUntil(sheet.isVisible)
+        sheet.reject()
+
+        # The wizard's jobs run on the stack's queue with no connection at all.
+        results: list[object] = []
+        _DetachedRunner(workspace.controller).run(
+            "Probe", lambda _progress, _cancel: 42, results.append, results.append
+        )
+        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+        assert results == [42]
+    finally:
+        workspace.close()
+        assert runner.shutdown()
