@@ -74,6 +74,7 @@ class DashboardSummary:
     staged_count: int
     proxy_ready: bool | None = None
     proxy_reason: str = NOT_READ
+    proxy_version: str | None = None
     served_group_count: int | None = None
     missing_groups: tuple[str, ...] = ()  # groups of the config LiteLLM does not serve
     served_reason: str = NOT_READ
@@ -118,11 +119,13 @@ class DashboardSummary:
         if self.proxy_ready is None:
             return Figure(FigureId.PROXY, UNKNOWN, "Proxy", detail=self.proxy_reason)
         if self.proxy_ready:
+            version = f"LiteLLM {self.proxy_version}" if self.proxy_version else ""
             return Figure(
                 FigureId.PROXY,
                 "Ready",
                 "Proxy",
-                detail="LiteLLM answers /health/readiness.",
+                note=version,
+                detail="LiteLLM answers /health/readiness." + (f" ({version})" if version else ""),
                 tone=Tone.GOOD,
             )
         return Figure(
@@ -252,6 +255,7 @@ def build_summary(
         staged_count=staged_count,
         proxy_ready=None if readiness is None else readiness.ready,
         proxy_reason=_readiness_reason(readiness, readiness_error),
+        proxy_version=None if readiness is None else readiness.version,
         served_group_count=None if served is None else len(served),
         missing_groups=() if served is None else tuple(sorted(expected - served)),
         served_reason=served_error or NOT_READ,

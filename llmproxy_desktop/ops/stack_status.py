@@ -7,7 +7,8 @@ it there is nothing to show).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..core.items import EffectiveItem, Item, live_items
@@ -127,6 +128,10 @@ def _litellm(
         served = tuple(client.models()) if readiness.ready else None
     except RemoteError as error:
         return None, None, str(error)
+    if readiness.ready and readiness.version is None:
+        # The version is a detail: readiness and models are what matter.
+        with contextlib.suppress(RemoteError):
+            readiness = replace(readiness, version=client.version())
     return readiness, served, None
 
 

@@ -74,7 +74,17 @@ class LiteLLMClient(ClosesOnExit):
             status=status,
             db=None if db is None else str(db),
             http_status=response.status_code,
+            # Only when the admin made the public answer detailed; else `version()` asks.
+            version=_optional_str(body.get("litellm_version")),
         )
+
+    def version(self) -> str | None:
+        """LiteLLM's version, from GET /health/readiness/details (master key; the public
+        readiness answer no longer carries it). None when LiteLLM does not say."""
+        response = self._get("/health/readiness/details", authenticated=True)
+        if response.status_code not in (200, 503):
+            raise _unexpected(response)
+        return _optional_str(_json_object(response).get("litellm_version"))
 
     def liveliness(self) -> bool:
         """GET /health/liveliness (public): True when the process answers "I'm alive!".

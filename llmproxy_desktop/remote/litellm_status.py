@@ -19,6 +19,7 @@ class Readiness:
     status: str
     db: str | None
     http_status: int
+    version: str | None = None  # "litellm_version" of the answer, when LiteLLM says it
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ def test_connect_reports_the_session_and_a_status_snapshot(
     assert status.effective is not None and status.staged_count == 0
     assert status.vault is VaultState.NONE and status.initialised
     assert status.readiness is not None and status.readiness.ready
+    assert status.readiness.version == "1.108.7"  # for the Dashboard's proxy figure
     assert sorted(status.served_models or ()) == sorted(stack_restored.model_groups)
     assert status.container is not None and status.container.status.value == "running"
     assert status.drift is not None and status.drift.state.value == "unknown file"

@@ -23,6 +23,8 @@ def test_readiness_and_liveliness_of_a_running_litellm(litellm: LiteLLMClient) -
     assert readiness.ready
     assert readiness.status == "healthy"
     assert readiness.db == "Not connected"  # config-only: no database
+    assert readiness.version is None  # the public answer no longer says which LiteLLM
+    assert litellm.version() == "1.108.7"  # the authenticated details do
     assert litellm.liveliness() is True
 
 

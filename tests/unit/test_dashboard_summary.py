@@ -179,3 +179,9 @@ def test_a_staged_new_group_is_not_reported_as_unserved() -> None:
     # An applied group LiteLLM lost is still named.
     lost = _full(effective=effective, served_models=["gpt-4o", "legacy"], applied=applied)
     assert lost[FigureId.SERVED].note == "1 not served" and "claude" in lost[FigureId.SERVED].detail
+
+
+def test_a_ready_proxy_names_its_litellm_version() -> None:
+    figures = _full(readiness=Readiness(True, "healthy", "connected", 200, "1.108.7"))
+    assert figures[FigureId.PROXY].note == "LiteLLM 1.108.7"
+    assert _full()[FigureId.PROXY].note in ("", None)  # no version said: nothing invented
