@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -66,6 +67,7 @@ OnProgress = Callable[[str, float, str], None]
 DEFAULT_TRIM_DAYS: Final = 90
 DEFAULT_RETENTION_DAYS: Final = 90
 MAX_DAYS: Final = 3650
+TABLES_MIN_HEIGHT: Final = 200  # the largest tables: several rows, the page scrolls instead
 CANCELLED_TEXT: Final = "Cancelled."
 RETENTION_NOTE: Final = (
     "LiteLLM then deletes older spend logs itself, on its cleanup schedule. It reads this at "
@@ -205,7 +207,9 @@ class HousekeepingPage(QWidget):
         header.addStretch(1)
         header.addWidget(self.refresh_button)
 
-        layout = QVBoxLayout(self)
+        # Four sections are taller than the window's default size: the page scrolls as one.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN)
         layout.setSpacing(CONTROL_SPACING)
         layout.addLayout(header)
@@ -213,6 +217,13 @@ class HousekeepingPage(QWidget):
         layout.addWidget(self._build_trim())
         layout.addWidget(self._build_retention())
         layout.addWidget(self._build_keys())
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def _build_stats(self) -> QGroupBox:
         box = QGroupBox("Database")
@@ -224,6 +235,7 @@ class HousekeepingPage(QWidget):
         self.tables_view = QTableView()
         self.tables_view.setModel(self.tables_model)
         self.tables_view.verticalHeader().hide()
+        self.tables_view.setMinimumHeight(TABLES_MIN_HEIGHT)
         self.tables_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         header = self.tables_view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

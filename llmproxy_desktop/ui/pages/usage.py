@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -80,6 +81,8 @@ BREAKDOWN_LIMIT: Final = 100  # rows per breakdown table; sorted by spend on the
 LOG_PAGE: Final = 50
 SORT_ROLE: Final = Qt.ItemDataRole.UserRole
 SPEND_COLUMN: Final = 2  # of BreakdownModel
+KPI_COLUMNS: Final = 3  # two rows of three: six in a row do not fit the window's default width
+TABLE_MIN_HEIGHT: Final = 200  # a breakdown or the log shows a few rows; the page scrolls
 
 
 class UsageService(Protocol):
@@ -351,8 +354,8 @@ class UsagePage(QWidget):
         }
         kpi_row = QGridLayout()
         kpi_row.setSpacing(CONTROL_SPACING)
-        for column, kpi in enumerate(self.kpis.values()):
-            kpi_row.addWidget(kpi, 0, column)
+        for index, kpi in enumerate(self.kpis.values()):
+            kpi_row.addWidget(kpi, index // KPI_COLUMNS, index % KPI_COLUMNS)
 
         self.spend_chart = StackedBarChart("Spend per day, by model")
         self.hour_chart = BarChart("Requests per hour")
@@ -390,7 +393,17 @@ class UsagePage(QWidget):
         for button in (self.all_requests_button, self.more_button, self.export_log_button):
             log_bar.addWidget(button)
 
-        layout = QVBoxLayout(self)
+        self.tabs.setMinimumHeight(TABLE_MIN_HEIGHT)
+        self.log_view.setMinimumHeight(TABLE_MIN_HEIGHT)
+        # The whole report is taller than the window's default size: it scrolls as one page.
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN, WINDOW_MARGIN)
         layout.setSpacing(CONTROL_SPACING)
         layout.addWidget(title)
@@ -403,6 +416,7 @@ class UsagePage(QWidget):
         layout.addLayout(breakdown_bar)
         layout.addLayout(log_bar)
         layout.addWidget(self.log_view, 2)
+        scroll.setWidget(content)
 
         self.preset_box.currentIndexChanged.connect(self._range_changed)
         self.first_day.dateChanged.connect(self._range_changed)

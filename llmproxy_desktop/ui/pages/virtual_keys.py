@@ -291,8 +291,23 @@ class VirtualKeysPage(QWidget):
         table.verticalHeader().hide()
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.MODELS, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((Column.ALIAS, 150), (Column.KEY, 90), (Column.SPEND, 150)):
+        # Eleven columns scroll sideways at the window's default width: a stretched Models
+        # column would shrink to nothing, so the last column takes any room left instead.
+        header.setStretchLastSection(True)
+        stamp = table.fontMetrics().horizontalAdvance("0000-00-00 00:00") + 2 * CONTROL_SPACING
+        for column, width in (
+            (Column.ALIAS, 170),
+            (Column.KEY, 90),
+            (Column.MODELS, 200),
+            (Column.SPEND, 170),
+            (Column.PERIOD, 60),
+            (Column.RESETS, stamp),
+            (Column.EXPIRES, stamp),
+            (Column.RPM, 60),
+            (Column.TPM, 90),
+            (Column.STATUS, 70),
+            (Column.LAST_ACTIVE, stamp),
+        ):
             table.setColumnWidth(column, width)
         return table
 

@@ -9,11 +9,18 @@ from typing import Final
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from llmproxy_desktop.ops.usage import DashboardUsage
-from llmproxy_desktop.ui.theme import CONTROL_SPACING, StatusColour, TextStyle, text_font
+from llmproxy_desktop.ui.theme import (
+    CONTROL_SPACING,
+    WINDOW_MARGIN,
+    StatusColour,
+    TextStyle,
+    text_font,
+)
 
 __all__ = ["UsageCards", "money"]
 
 ERROR_RATE_WARNING: Final = 0.05  # above this share of failed requests the figure turns red
+COLUMNS: Final = 4  # as the Dashboard's figure cards above, so the two grids line up
 
 
 def money(value: float) -> str:
@@ -30,12 +37,15 @@ class _Card(QFrame):
         self.caption_label = QLabel(caption)
         self.caption_label.setFont(text_font(TextStyle.CALLOUT))
         layout = QVBoxLayout(self)
+        layout.setSpacing(2)
         layout.addWidget(self.value_label)
         layout.addWidget(self.caption_label)
+        layout.addStretch(1)
 
 
 class UsageCards(QWidget):
-    """Five figure cards and a top-models card, in one row."""
+    """Five figure cards and a top-models card, in the Dashboard's four columns (six cards in a
+    row would not fit the window's default width)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,12 +59,19 @@ class UsageCards(QWidget):
         self.zone_label = QLabel()
         self.zone_label.setFont(text_font(TextStyle.FOOTNOTE))
         grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(CONTROL_SPACING)
-        cards = (self.today, self.week, self.month, self.requests, self.error_rate, self.top_models)
-        for column, card in enumerate(cards):
-            grid.addWidget(card, 0, column)
-        grid.addWidget(self.zone_label, 1, 0, 1, len(cards))
+        # The Dashboard page's margins and spacing, so the cards line up with its own.
+        grid.setContentsMargins(WINDOW_MARGIN, 0, WINDOW_MARGIN, WINDOW_MARGIN)
+        grid.setSpacing(CONTROL_SPACING * 2)
+        figures = (self.today, self.week, self.month, self.requests, self.error_rate)
+        for index, card in enumerate(figures):
+            grid.addWidget(card, index // COLUMNS, index % COLUMNS)
+        last = len(figures)
+        grid.addWidget(
+            self.top_models, last // COLUMNS, last % COLUMNS, 1, COLUMNS - last % COLUMNS
+        )
+        grid.addWidget(self.zone_label, last // COLUMNS + 1, 0, 1, COLUMNS)
+        for column in range(COLUMNS):
+            grid.setColumnStretch(column, 1)
 
     def set_usage(self, usage: DashboardUsage) -> None:
         """Show `usage`."""
