@@ -4,7 +4,7 @@
 counts the spend-log rows older than DAYS, asks (naming the count), then deletes them in short
 batches with progress lines; Ctrl-C stops it between batches, keeping what was deleted. Every
 trim, finished or not, lands in the audit log with its count. Expired virtual keys are deleted
-through LiteLLM's API by `keys delete-expired`, not here.
+through LiteLLM's API by `keys delete-expired` (and the Housekeeping page), not here.
 """
 
 from __future__ import annotations

@@ -58,6 +58,9 @@ def add_commands(registry: StackCommands) -> None:
     regenerate.add_argument("key", metavar="KEY", help="alias or hash")
     delete = group.add("delete", "delete a key", cmd_delete, confirmable=True)
     delete.add_argument("key", metavar="KEY", help="alias or hash")
+    group.add(
+        "delete-expired", "delete every expired key (audited)", cmd_delete_expired, confirmable=True
+    )
 
 
 def _add_spec_options(parser: argparse.ArgumentParser) -> None:
@@ -322,4 +325,37 @@ def cmd_regenerate(args: argparse.Namespace, out: Output) -> int:
         except KeysError as error:
             return _refused(error, out)
     _show_secret(created, out, "regenerated")
+    return out.finish(EXIT_OK)
+
+
+def cmd_delete_expired(args: argparse.Namespace, out: Output) -> int:
+    """Count the expired keys, ask naming the count, delete them and audit it."""
+    from .ops.keys import KeysError, delete_expired_keys
+
+    with connected(args, out) as connection:
+        client = connection.target.litellm
+        try:
+            expired = delete_expired_keys(client, dry_run=True)
+            labels = [key.label for key in expired]
+            out.payload.update(expired=labels)
+            if not expired:
+                out.say("no key has expired")
+                out.payload.update(deleted=0)
+                return out.finish(EXIT_OK)
+            for label in labels:
+                out.say(f"expired: {label}")
+            if not confirm(args, f"Delete {len(expired)} expired key(s)?"):
+                out.say("nothing deleted")
+                out.payload.update(deleted=0)
+                return out.finish(EXIT_OK)
+            deleted = delete_expired_keys(client)
+        except KeysError as error:
+            return _refused(error, out)
+        connection.master.audit(
+            "housekeeping.delete_expired_keys",
+            {"deleted": len(deleted), "aliases": [k.alias for k in deleted if k.alias]},
+            connection.actor,
+        )
+    out.say(f"deleted {len(deleted)} expired key(s)")
+    out.payload.update(deleted=len(deleted))
     return out.finish(EXIT_OK)

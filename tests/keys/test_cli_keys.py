@@ -16,7 +16,7 @@ from typing import Any
 
 import keyring.core
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from llmproxy_desktop.cli import main
 from llmproxy_desktop.core.importer import import_config
@@ -188,3 +188,31 @@ def test_regenerate_without_enterprise_is_refused_in_a_sentence(
     code, payload = cli_json(capsys, "regenerate", "r", "--yes")
     assert code == 1
     assert "Enterprise licence" in payload["error"]
+
+
+def test_delete_expired_names_the_count_deletes_only_expired_keys_and_audits(
+    stack: StackProfile,
+    capsys: pytest.CaptureFixture[str],
+    keys_double: LiteLLMKeysDouble,
+    engine: Engine,
+) -> None:
+    assert cli_json(capsys, "create", "--alias", "old-bot")[0] == 0
+    assert cli_json(capsys, "create", "--alias", "live-bot")[0] == 0
+    with engine.begin() as connection:  # old-bot expired yesterday
+        connection.execute(
+            text(
+                'UPDATE "LiteLLM_VerificationToken" SET expires = now() - make_interval(days => 1) '
+                "WHERE key_alias = 'old-bot'"
+            )
+        )
+
+    code, out, err = cli(capsys, "delete-expired")
+    assert code == 2 and "--yes" in err and "expired: old-bot" in out
+    assert len(keys_double.keys_in_table()) == 2
+
+    code, payload = cli_json(capsys, "delete-expired", "--yes")
+    assert code == 0 and payload["deleted"] == 1 and payload["expired"] == ["old-bot"]
+    assert [k["key_alias"] for k in keys_double.keys_in_table()] == ["live-bot"]
+    entries = Master.open(engine).audit_entries(5)
+    assert entries[0].action == "housekeeping.delete_expired_keys"
+    assert entries[0].detail["deleted"] == 1
