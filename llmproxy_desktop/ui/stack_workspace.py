@@ -77,10 +77,11 @@ NOT_CONNECTED = "No stack is connected."
 
 
 def keyring_secrets_loader(
-    keyring: KeyringSecrets, stack: str
+    keyring: KeyringSecrets, stack: str, typed: Mapping[SecretKind, str] | None = None
 ) -> Callable[[], Mapping[SecretKind, str]]:
     """Read `stack`'s saved secrets when called (on the stack's worker): a keyring that fails
-    gives none, and the connect then names what is missing."""
+    gives none, and the connect then names what is missing. `typed` (secrets typed in the stack
+    sheet this session and not saved) win over saved ones: they are the newest."""
 
     def load() -> Mapping[SecretKind, str]:
         found: dict[SecretKind, str] = {}
@@ -91,6 +92,7 @@ def keyring_secrets_loader(
                     found[kind] = value
         except KeyringError as error:
             _log.warning("keyring: %s", error.args[0])
+        found.update(typed or {})
         return found
 
     return load
@@ -213,6 +215,8 @@ class StackWorkspace(QObject):
         self._host_key_prompt = HostKeyPrompt(window)
         self._factory = controller_factory or self._new_controller
         self.controller: StackController | None = None
+        self._typed_secrets: dict[str, dict[SecretKind, str]] = {}
+        self._import_offered: set[str] = set()
         self.current = _CurrentStack(self)
         self.last_apply: ApplyResult | None = None
         # Open sheets, kept so that one of each is open at a time (and for tests).
@@ -339,6 +343,61 @@ class StackWorkspace(QObject):
             self.ask_vault_passphrase()
         if self.window.current_page_key() == "dashboard":
             self._read_dashboard_usage()
+        if not status.initialised and status.stack not in self._import_offered:
+            self._import_offered.add(status.stack)
+            self.offer_first_boot_import()
+
+    def offer_first_boot_import(self) -> None:
+        """The Master is empty (a stack set up by hand): offer to import the server's file."""
+        controller = self.controller
+        if controller is None:
+            return
+        box = QMessageBox(self.window)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setText(f"Import the configuration of {controller.name}?")
+        box.setInformativeText(
+            "The app holds no configuration for this stack yet. Importing makes the server's "
+            "config.yaml the applied configuration (credentials written in it go into the "
+            "encrypted vault); from then on the app owns it."
+        )
+        import_button = box.addButton("Import", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(import_button)
+        box.finished.connect(
+            lambda _r: self.first_boot_import() if box.clickedButton() is import_button else None
+        )
+        self.sheet = box
+        box.open()
+
+    def first_boot_import(self) -> None:
+        """Run the first-boot import on the stack's worker, then refresh every page."""
+        controller = self.controller
+        if controller is None:
+            return
+        passphrase = keyring_secrets_loader(
+            self._keyring, controller.name, self._typed_secrets.get(controller.name)
+        )
+
+        def run(connection: object, _p: object, _c: object) -> object:
+            from llmproxy_desktop.ops.first_boot import first_boot_import
+
+            return first_boot_import(
+                connection,  # type: ignore[arg-type]
+                lambda: passphrase().get(SecretKind.VAULT_PASSPHRASE),
+            )
+
+        def imported(result: object) -> None:
+            count = getattr(result, "imported", 0)
+            self.window.statusBar().showMessage(
+                f"Imported {count} item(s) from the server's config.yaml.", 10_000
+            )
+
+        self.current.run("Import", run, imported, self._report_error_box, refresh_after=True)
+
+    def _report_error_box(self, sentence: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Import failed", sentence, parent=self.window)
+        self.sheet = box
+        box.open()
 
     def _summary(self, status: StackStatus) -> DashboardSummary:
         return build_summary(
@@ -367,7 +426,9 @@ class StackWorkspace(QObject):
         return StackController(
             self.runner,
             profile,
-            keyring_secrets_loader(self._keyring, profile.name),
+            keyring_secrets_loader(
+                self._keyring, profile.name, self._typed_secrets.get(profile.name)
+            ),
             host_keys=self._host_keys,
             confirm=self._host_key_prompt,
             parent=self,
@@ -510,6 +571,17 @@ class StackWorkspace(QObject):
 
     def _stack_saved(self, profile: object) -> None:
         assert isinstance(profile, StackProfile)
+        sheet = self.stack_sheet
+        if sheet is not None:
+            # Typed but not saved in the keyring: kept in memory for this session only, so the
+            # window connects without a keyring (never written anywhere).
+            typed = {
+                kind: text
+                for kind, field in sheet.secret_fields.items()
+                if (text := field.edit.text())
+            }
+            if typed:
+                self._typed_secrets[profile.name] = typed
         self.window.refresh_stacks()
         if self.window.current_stack() == profile.name:
             self.switch_to(profile.name)  # same name: reconnect with the new fields
@@ -524,7 +596,9 @@ class StackWorkspace(QObject):
         if controller is None:
             return
         profile = controller.profile
-        load_secrets = keyring_secrets_loader(self._keyring, profile.name)
+        load_secrets = keyring_secrets_loader(
+            self._keyring, profile.name, self._typed_secrets.get(profile.name)
+        )
         host_keys, confirm = self._host_keys, self._host_key_prompt
 
         def deploy_job(directory: Path) -> Callable[[JobProgress, threading.Event], object]:

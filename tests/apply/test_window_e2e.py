@@ -5,6 +5,7 @@ the model answers "Test" through the proxy. The GUI thread only submits and list
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,22 @@ def window_workspace(
     master: Master,
 ) -> Iterator[StackWorkspace]:
     """The window as the app builds it, with one saved stack whose secrets are in the
-    (in-memory, test double) keyring and whose host key is trusted."""
+    (in-memory, test double) keyring and whose host key is trusted; the Master seeded."""
+    yield from open_workspace(
+        qtbot, tmp_path, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
+    )
+
+
+def open_workspace(
+    qtbot: QtBot,
+    tmp_path: Path,
+    stack_host_sshd: SshdServer,
+    client_keys: ClientKeys,
+    pg_cluster: Any,
+    master_db: str,
+    stack_restored: TestStack,
+) -> Iterator[StackWorkspace]:
+    """Build the window and its workspace on the test stack, start it, close it afterwards."""
     store = ProfileStore(tmp_path / "stacks.json")
     store.add(
         StackProfile(
@@ -155,3 +171,36 @@ def test_add_a_model_apply_it_from_the_bar_and_test_it(
     qtbot.waitUntil(lambda: "answered in" in page.test_label.text(), timeout=60_000)
     assert "fake upstream heard" in page.test_label.text()
     assert len(stack_restored.upstream.requests) == before + 1
+
+
+def test_an_empty_master_is_offered_the_first_boot_import(
+    qtbot: QtBot,
+    tmp_path: Path,
+    stack_host_sshd: SshdServer,
+    client_keys: ClientKeys,
+    pg_cluster: Any,
+    master_db: str,
+    stack_restored: TestStack,
+    engine: Any,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    workspaces = open_workspace(
+        qtbot, tmp_path, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
+    )
+    workspace = next(workspaces)
+    try:
+        qtbot.waitUntil(lambda: isinstance(workspace.sheet, QMessageBox), timeout=30_000)
+        box = workspace.sheet
+        assert isinstance(box, QMessageBox) and box.text().startswith("Import the configuration")
+        assert model_rows(workspace) == {}  # nothing to show before the import
+        import_button = next(b for b in box.buttons() if b.text() == "Import")
+        import_button.click()
+        qtbot.waitUntil(
+            lambda: set(model_rows(workspace)) == set(stack_restored.model_groups),
+            timeout=30_000,
+        )
+        assert Master.open(engine).initialised() is not None
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(workspaces)

@@ -162,3 +162,25 @@ def test_deploy_opens_the_wizard_and_runs_jobs_without_a_connection(
     finally:
         workspace.close()
         assert runner.shutdown()
+
+
+def test_secrets_typed_this_session_win_over_saved_ones_and_fill_the_gaps() -> None:
+    from llmproxy_desktop.remote.keyring_secrets import SERVICE
+    from llmproxy_desktop.remote.profiles import SecretKind
+    from llmproxy_desktop.ui.stack_workspace import keyring_secrets_loader
+
+    memory = MemoryKeyring()
+    memory.set_password(SERVICE, "s1:db-password", "saved-db")
+    memory.set_password(SERVICE, "s1:litellm-master-key", "saved-key")
+    typed = {SecretKind.DB_PASSWORD: "typed-db", SecretKind.SSH_PASSWORD: "typed-ssh"}
+
+    loaded = keyring_secrets_loader(KeyringSecrets(memory), "s1", typed)()
+
+    assert loaded == {
+        SecretKind.DB_PASSWORD: "typed-db",
+        SecretKind.LITELLM_MASTER_KEY: "saved-key",
+        SecretKind.SSH_PASSWORD: "typed-ssh",
+    }
+    assert keyring_secrets_loader(KeyringSecrets(memory), "s1")()[SecretKind.DB_PASSWORD] == (
+        "saved-db"
+    )
