@@ -132,6 +132,7 @@ def _totals_json(totals: UsageTotals) -> dict[str, Any]:
         "cache_hits": totals.cache_hits,
         "p50_ms": totals.p50_ms,
         "p95_ms": totals.p95_ms,
+        "latency_approximate": totals.latency_approximate,
     }
 
 
@@ -194,7 +195,12 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
     window = usage_range(args)
     as_csv = _csv_mode(args, out)
     with connected(args, out) as connection:
-        report = usage_report(connection.target.master_engine, window, top=0)
+        report = usage_report(
+            connection.target.master_engine,
+            window,
+            top=0,
+            rollup_schema=connection.master.schema,
+        )
     totals = report.totals
     if as_csv:
         return _emit_csv(totals_csv(totals, window))
@@ -216,8 +222,9 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
         f"spend {totals.spend:.4f}  requests {totals.requests}  "
         f"tokens in {totals.tokens_in} / out {totals.tokens_out}"
     )
+    about = "~" if totals.latency_approximate else ""  # within 1 %, from the rollup
     latency = (
-        f"p50 {totals.p50_ms:.0f} ms  p95 {totals.p95_ms:.0f} ms"
+        f"p50 {about}{totals.p50_ms:.0f} ms  p95 {about}{totals.p95_ms:.0f} ms"
         if totals.p50_ms is not None and totals.p95_ms is not None
         else "latency -"
     )
@@ -246,6 +253,7 @@ def cmd_breakdown(args: argparse.Namespace, out: Output) -> int:
             by,
             sort=SortBy(args.sort),
             limit=args.limit or None,
+            rollup_schema=connection.master.schema,
         )
     if as_csv:
         return _emit_csv(breakdown_csv(rows))

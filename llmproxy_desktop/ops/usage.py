@@ -8,8 +8,18 @@ Why SpendLogs and not LiteLLM's daily tables (`"LiteLLM_DailyUserSpend"` ...): t
 UTC day as text, so a local-time day cannot be cut from them (#8897, #22176); they hold neither
 cache hits nor latency nor hours; they are filled by a batched background writer, so they lag the
 request log; and mixing the two sources lets the totals disagree with the breakdowns. One source
-keeps every figure of the page consistent. The whole page is three parallel scans of the range
-(see `_CELLS_SQL`); docs/benchmarks.md says what that costs.
+keeps every figure of the page consistent. Read directly, the whole page is three parallel scans
+of the range (see `_CELLS_SQL`); docs/benchmarks.md says what that costs.
+
+So where the Master holds the usage rollup (ops/usage_rollup.py: the same request log, folded
+into hours and quarter hours in the app's own schema), `usage_report`, `breakdown` and
+`dashboard_usage` first bring it up to date (bounded, never waiting for another admin), then read
+the whole hours of the range before the rollup's watermark from it, and only the partial first
+and last hour and the time since the watermark from the request log, in one snapshot (`_plan`).
+Counts and token sums are then identical to the direct figures, spend equal up to float
+rounding; p50/p95 come from a latency histogram and are within 1 % (exact below 128 ms).
+Without the rollup (a Master not yet migrated, `rollup_schema=None`) everything is read directly
+as before.
 
 Time: `"startTime"` is `timestamp(3) without time zone` holding UTC. A range is cut at local
 midnights of its zone (zoneinfo), converted to UTC, and compared against `"startTime"` directly
@@ -28,6 +38,7 @@ tokens. The model is the model group (public name), else the deployment's model.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -82,6 +93,12 @@ OTHER_MODELS: Final = "other"
 DEFAULT_TOP_MODELS: Final = 8
 DEFAULT_TOP_ROWS: Final = 10
 DEFAULT_LOG_PAGE: Final = 50
+# The Master's default schema (store.models.DEFAULT_SCHEMA; not imported: that pulls SQLAlchemy
+# in, and the window imports this module for its result types).
+ROLLUP_SCHEMA: Final = "llmproxy"
+# How long a page may spend bringing the rollup up to date before it reads (one batch at least).
+PAGE_CATCH_UP_SECONDS: Final = 0.5
+_log = logging.getLogger(__name__)
 
 # --- ranges ------------------------------------------------------------------------------------
 
@@ -170,7 +187,10 @@ class UsageRange:
         }.get(preset)
         if first is None:
             raise ValueError("a custom range needs dates: UsageRange.of_days")
-        return cls(_midnight(first, zone), local_now, zone, preset)
+        start = _midnight(first, zone)
+        # At exactly local midnight "today" has no length yet: a microsecond holds no rows.
+        end = local_now if local_now > start else start + timedelta(microseconds=1)
+        return cls(start, end, zone, preset)
 
     @classmethod
     def of_days(cls, first: date, last: date, zone: tzinfo) -> UsageRange:
@@ -268,6 +288,9 @@ class UsageTotals:
     cache_hits: int
     p50_ms: float | None
     p95_ms: float | None
+    # True when p50/p95 came (partly) from the rollup's latency histogram: within 1 %, so a
+    # label may say "≈" (exact below 128 ms and without the rollup).
+    latency_approximate: bool = False
 
     @property
     def error_rate(self) -> float:
@@ -498,6 +521,201 @@ GROUP BY 1
 """  # noqa: S608 - interpolates this module's constant SQL only; values are bound
 
 
+# --- the rollup (ops/usage_rollup.py) ----------------------------------------------------------
+# With the rollup, a range is read in two parts: its whole hours (quarter hours for the charts)
+# before the watermark from the rollup, and the rest, i.e. the partial first and last hour and
+# everything since the watermark, from the request log: the edges `[:d1_lo, :d1_hi)` and
+# `[:d2_lo, :d2_hi)` around the rollup part `[:r_lo, :r_hi)` (by the `"startTime"` index). Of
+# that part, the key/user/team breakdowns read the whole UTC days `[:k_lo, :k_hi)` from the
+# daily table and only the hours around them from the hourly one.
+_DIRECT = (
+    '((s."startTime" >= :d1_lo AND s."startTime" < :d1_hi) '
+    'OR (s."startTime" >= :d2_lo AND s."startTime" < :d2_hi))'
+)
+_ROLLUP_SUMS = """
+    sum(r.requests)::bigint AS requests, sum(r.spend) AS spend,
+    sum(r.tokens_in)::bigint AS tokens_in, sum(r.tokens_out)::bigint AS tokens_out,
+    sum(r.failures)::bigint AS errors, sum(r.cache_hits)::bigint AS cache_hits
+"""
+_UNION_SUMS = """
+    sum(u.requests)::bigint AS requests, sum(u.spend) AS spend,
+    sum(u.tokens_in)::bigint AS tokens_in, sum(u.tokens_out)::bigint AS tokens_out,
+    sum(u.errors)::bigint AS errors, sum(u.cache_hits)::bigint AS cache_hits
+"""
+
+
+def _rollup_cells_sql(schema: str) -> str:
+    return f"""
+SELECT u.hour, u.model, {_UNION_SUMS}
+FROM (
+    {_CELLS_SQL.replace(_IN_RANGE, _DIRECT)}
+    UNION ALL
+    SELECT date_bin('1 hour', r.quarter, :start) AS hour, r.model, {_ROLLUP_SUMS}
+    FROM "{schema}".usage_model_quarters r
+    WHERE r.quarter >= :r_lo AND r.quarter < :r_hi
+    GROUP BY 1, 2
+) u
+GROUP BY 1, 2
+"""  # noqa: S608 - this module's constant SQL and a validated schema name; values are bound
+
+
+def _rollup_people_sql(schema: str) -> str:
+    head, _, tail = _PEOPLE_SQL.partition("\n)\n")
+    direct = head.removeprefix("\nWITH p AS (\n").replace(_IN_RANGE, _DIRECT)
+    return f"""
+WITH p AS (
+    SELECT u.api_key, u.usr, u.team, {_UNION_SUMS}
+    FROM (
+        {direct}
+        UNION ALL
+        SELECT r.api_key, r.usr, r.team, {_ROLLUP_SUMS}
+        FROM "{schema}".usage_hours r
+        WHERE (r.hour >= :r_lo AND r.hour < :k_lo) OR (r.hour >= :k_hi AND r.hour < :r_hi)
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT r.api_key, r.usr, r.team, {_ROLLUP_SUMS}
+        FROM "{schema}".usage_key_days r
+        WHERE r.day >= :k_lo AND r.day < :k_hi
+        GROUP BY 1, 2, 3
+    ) u
+    GROUP BY 1, 2, 3
+)
+{tail}"""  # noqa: S608 - this module's constant SQL and a validated schema name; values are bound
+
+
+def _rollup_latency_sql(schema: str) -> str:
+    return f"""
+SELECT {_LATENCY_MS} AS ms, count(*) AS n, false AS bucketed
+FROM {_LOGS} s
+WHERE {_DIRECT} AND s.status IS DISTINCT FROM 'failure'
+GROUP BY 1
+UNION ALL
+SELECT r.bucket, sum(r.requests)::bigint, true
+FROM "{schema}".usage_latency_hours r
+WHERE r.hour >= :r_lo AND r.hour < :r_hi
+GROUP BY 1
+"""  # noqa: S608 - this module's constant SQL and a validated schema name; values are bound
+
+
+def _breakdown_sql(by: Dimension, sort: SortBy, limit: int | None, schema: str | None) -> str:
+    where = _IN_RANGE if schema is None else _DIRECT
+    grouped = f"""
+        SELECT grp, {_AGGREGATES}
+        FROM (
+            SELECT {_DIMENSION_SQL[by]} AS grp, s.spend, s.prompt_tokens AS tokens_in,
+                   s.completion_tokens AS tokens_out,
+                   coalesce({_FAILED}, false) AS failed, coalesce({_HIT}, false) AS hit
+            FROM {_LOGS} s WHERE {where}
+        ) k
+        GROUP BY grp
+    """  # noqa: S608 - interpolates this module's constant SQL only; values are bound
+    if schema is not None:
+        grouped = f"""
+        SELECT u.grp, {_UNION_SUMS}
+        FROM (
+            {grouped}
+            UNION ALL
+            SELECT r.{_DIMENSION_COLUMN[by]} AS grp, {_ROLLUP_SUMS}
+            FROM "{schema}".usage_hours r
+            WHERE r.hour >= :r_lo AND r.hour < :r_hi
+            GROUP BY 1
+        ) u
+        GROUP BY u.grp
+        """  # noqa: S608 - this module's constant SQL and a validated schema name
+    return f"""
+        SELECT * FROM ({grouped}) a
+        ORDER BY {_SORT_SQL[sort]}, grp
+        {"LIMIT :limit" if limit is not None else ""}
+    """  # noqa: S608 - interpolates this module's constant SQL only; values are bound
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which part of a range the rollup answers: `hours` (breakdowns, latency) and `quarters`
+    (totals, charts), each [lo, hi) naive UTC, lo == hi for none. `schema` None: the rollup
+    answers nothing and the page runs its plain request-log queries."""
+
+    schema: str | None
+    hours: tuple[datetime, datetime]
+    quarters: tuple[datetime, datetime]
+
+    def params(self, usage_range: UsageRange, part: tuple[datetime, datetime]) -> dict[str, Any]:
+        start, end = usage_range.start_utc, usage_range.end_utc
+        lo, hi = part
+        if lo >= hi:  # nothing from the rollup: the whole range from the request log
+            return {"start": start, "end": end, "d1_lo": start, "d1_hi": end,
+                    "d2_lo": end, "d2_hi": end, "r_lo": start, "r_hi": start,
+                    "k_lo": start, "k_hi": start}  # fmt: skip
+        days_lo, days_hi = _ceil_to(lo, _DAY), _floor_to(hi, _DAY)
+        if days_lo >= days_hi:
+            days_lo = days_hi = lo
+        return {"start": start, "end": end, "d1_lo": start, "d1_hi": lo,
+                "d2_lo": hi, "d2_hi": end, "r_lo": lo, "r_hi": hi,
+                "k_lo": days_lo, "k_hi": days_hi}  # fmt: skip
+
+
+_NO_ROLLUP: Final = _Plan(None, (datetime.min, datetime.min), (datetime.min, datetime.min))
+_HOUR: Final = timedelta(hours=1)
+_EXACT_BELOW: Final = 128  # usage_rollup.LATENCY_EXACT_BELOW (not imported: see ROLLUP_SCHEMA)
+_DAY: Final = timedelta(days=1)
+_QUARTER: Final = timedelta(minutes=15)
+
+
+def _floor_to(moment: datetime, step: timedelta) -> datetime:
+    return moment - (moment - datetime.min) % step
+
+
+def _ceil_to(moment: datetime, step: timedelta) -> datetime:
+    floor = _floor_to(moment, step)
+    return floor if floor == moment else floor + step
+
+
+def _rollup_watermark(conn: Connection, schema: str | None) -> datetime | None:
+    """The rollup's watermark in `schema`; None without a rollup (or before its first catch-up)."""
+    from .usage_rollup import read_watermark, rollup_present
+
+    if schema is None or not rollup_present(conn, schema):
+        return None
+    return read_watermark(conn, schema)
+
+
+def _plan(conn: Connection, usage_range: UsageRange, schema: str | None) -> _Plan:
+    """Read inside the page's snapshot, so the watermark and the rollup rows agree."""
+
+    watermark = _rollup_watermark(conn, schema)
+    if schema is None or watermark is None:
+        return _NO_ROLLUP
+    start, end = usage_range.start_utc, usage_range.end_utc
+    hours = (_ceil_to(start, _HOUR), min(_floor_to(end, _HOUR), watermark))
+    # A quarter must fall inside one of the range's hours, which start at `start`.
+    aligned = _floor_to(start, _QUARTER) == start
+    quarters = (start, min(_floor_to(end, _QUARTER), watermark)) if aligned else (start, start)
+    if hours[0] >= hours[1] and quarters[0] >= quarters[1]:
+        return _NO_ROLLUP
+    return _Plan(schema, hours, quarters)
+
+
+def _catch_up_quietly(engine: Engine, schema: str | None, now: datetime | None) -> None:
+    """Bring the rollup up to date before a page is read, within a small time budget, without
+    waiting for another admin doing the same; a failure only costs speed, never figures."""
+    if schema is None:
+        return
+    from sqlalchemy.exc import DBAPIError
+
+    from .usage_rollup import catch_up
+
+    try:
+        catch_up(
+            engine,
+            now or datetime.now(UTC),
+            schema=schema,
+            max_seconds=PAGE_CATCH_UP_SECONDS,
+            wait=False,
+        )
+    except DBAPIError as error:  # e.g. a role without write access to the Master
+        _log.warning("usage rollup not brought up to date: %s", error.orig)
+
+
 def _sql(statement: str) -> TextClause:
     # SQLAlchemy is imported on first use: the window imports this module for its result types.
     from sqlalchemy import text
@@ -618,7 +836,7 @@ def _sum_rows(rows: Sequence[_Row], key: str, label: str) -> BreakdownRow:
     )
 
 
-def _percentile(histogram: Sequence[tuple[int, int]], fraction: float) -> float | None:
+def _percentile(histogram: Sequence[tuple[float, int]], fraction: float) -> float | None:
     """percentile_cont(fraction) of the values a sorted (value, count) histogram holds."""
     total = sum(count for _value, count in histogram)
     if total == 0:
@@ -636,6 +854,13 @@ def _percentile(histogram: Sequence[tuple[int, int]], fraction: float) -> float 
         seen += count
     assert low is not None and high is not None
     return low + (position - low_rank) * (high - low)
+
+
+def _latency_value(ms: object, bucketed: bool) -> float:
+    from .usage_rollup import bucket_value
+
+    value = _int(ms)
+    return bucket_value(value) if bucketed else float(value)
 
 
 def _ranked(rows: Sequence[BreakdownRow], top: int) -> tuple[BreakdownRow, ...]:
@@ -678,7 +903,9 @@ def _per_hour(cells: Sequence[_Row], usage_range: UsageRange) -> RequestsPerHour
     return RequestsPerHour(tuple(hours), tuple(requests), tuple(errors))
 
 
-def _totals(cells: Sequence[_Row], histogram: Sequence[tuple[int, int]]) -> UsageTotals:
+def _totals(
+    cells: Sequence[_Row], histogram: Sequence[tuple[float, int]], approximate: bool
+) -> UsageTotals:
     total = _sum_rows(cells, "", "")
     return UsageTotals(
         requests=total.requests,
@@ -689,6 +916,7 @@ def _totals(cells: Sequence[_Row], histogram: Sequence[tuple[int, int]]) -> Usag
         cache_hits=total.cache_hits,
         p50_ms=_percentile(histogram, 0.5),
         p95_ms=_percentile(histogram, 0.95),
+        latency_approximate=approximate,
     )
 
 
@@ -708,18 +936,44 @@ def usage_report(
     *,
     top: int = DEFAULT_TOP_ROWS,
     top_models: int = DEFAULT_TOP_MODELS,
+    rollup_schema: str | None = ROLLUP_SCHEMA,
+    now: datetime | None = None,
 ) -> UsageReport:
     """The whole Usage page: totals (with p50/p95), spend per day by model, requests per hour
-    and the top `top` rows (by spend) of every breakdown, from one snapshot of the range."""
-    params = _range_params(usage_range)
+    and the top `top` rows (by spend) of every breakdown, from one snapshot of the range.
+
+    With the rollup in `rollup_schema` (ops/usage_rollup.py; None: read the request log only),
+    the rollup is first brought up to date (`now`, default the clock; at most
+    PAGE_CATCH_UP_SECONDS), then the whole hours before its watermark come from it and the rest
+    from the request log. The figures equal the request log's (spend up to float rounding); p50
+    and p95 are then within 1 % (exact below 128 ms; see `usage_rollup.bucket_value`)."""
+    _catch_up_quietly(engine, rollup_schema, now)
     with _snapshot(engine) as conn:
-        cells = [row._mapping for row in conn.execute(_sql(_CELLS_SQL), params)]
-        people = [row._mapping for row in conn.execute(_sql(_PEOPLE_SQL), params)]
-        histogram = sorted(
-            (int(ms), int(n))
-            for ms, n in conn.execute(_sql(_LATENCY_SQL), params)
-            if ms is not None
-        )
+        plan = _plan(conn, usage_range, rollup_schema)
+        if plan.schema is None:
+            params = _range_params(usage_range)
+            cells = [row._mapping for row in conn.execute(_sql(_CELLS_SQL), params)]
+            people = [row._mapping for row in conn.execute(_sql(_PEOPLE_SQL), params)]
+            latency = conn.execute(_sql(_LATENCY_SQL), params).all()
+            histogram = sorted((float(ms), int(n)) for ms, n in latency if ms is not None)
+            approximate = False
+        else:
+            by_quarter = plan.params(usage_range, plan.quarters)
+            by_hour = plan.params(usage_range, plan.hours)
+            cells_sql, people_sql, latency_sql = (
+                _rollup_cells_sql(plan.schema),
+                _rollup_people_sql(plan.schema),
+                _rollup_latency_sql(plan.schema),
+            )
+            cells = [row._mapping for row in conn.execute(_sql(cells_sql), by_quarter)]
+            people = [row._mapping for row in conn.execute(_sql(people_sql), by_hour)]
+            latency = conn.execute(_sql(latency_sql), by_hour).all()
+            histogram = sorted(
+                (_latency_value(ms, bool(bucketed)), int(n))
+                for ms, n, bucketed in latency
+                if ms is not None
+            )
+            approximate = any(bucketed and _int(ms) >= _EXACT_BELOW for ms, _n, bucketed in latency)
         breakdowns = {Dimension.MODEL: _ranked(_model_rows(cells), top)}
         for dimension, mask in _PEOPLE_MASK.items():
             column = _DIMENSION_COLUMN[dimension]
@@ -729,7 +983,7 @@ def usage_report(
             breakdowns[dimension] = tuple(replace(r, label=labels[r.key]) for r in best)
     return UsageReport(
         range=usage_range,
-        totals=_totals(cells, histogram),
+        totals=_totals(cells, histogram, approximate),
         spend_per_day=_spend_per_day(cells, usage_range, top_models),
         per_hour=_per_hour(cells, usage_range),
         breakdowns=breakdowns,
@@ -760,25 +1014,17 @@ def breakdown(
     *,
     sort: SortBy = SortBy.SPEND,
     limit: int | None = DEFAULT_TOP_ROWS,
+    rollup_schema: str | None = ROLLUP_SCHEMA,
+    now: datetime | None = None,
 ) -> tuple[BreakdownRow, ...]:
     """The range's figures per model, key, user or team, sorted by `sort` (descending; NAME
-    ascending), ties by name; `limit` None for every row."""
-    statement = f"""
-        SELECT * FROM (
-        SELECT grp, {_AGGREGATES}
-        FROM (
-            SELECT {_DIMENSION_SQL[by]} AS grp, s.spend, s.prompt_tokens AS tokens_in,
-                   s.completion_tokens AS tokens_out,
-                   coalesce({_FAILED}, false) AS failed, coalesce({_HIT}, false) AS hit
-            FROM {_LOGS} s WHERE {_IN_RANGE}
-        ) k
-        GROUP BY grp
-        ) a
-        ORDER BY {_SORT_SQL[sort]}, grp
-        {"LIMIT :limit" if limit is not None else ""}
-    """  # noqa: S608 - interpolates this module's constant SQL only; values are bound
-    params = {**_range_params(usage_range), "limit": limit}
+    ascending), ties by name; `limit` None for every row. The rollup as in `usage_report`."""
+    _catch_up_quietly(engine, rollup_schema, now)
     with _snapshot(engine) as conn:
+        plan = _plan(conn, usage_range, rollup_schema)
+        use = plan.schema if plan.hours[0] < plan.hours[1] else None
+        statement = _breakdown_sql(by, sort, limit, use)
+        params = {**plan.params(usage_range, plan.hours), "limit": limit}
         rows = [row._mapping for row in conn.execute(_sql(statement), params)]
         return _labelled(conn, by, rows, "grp")
 
@@ -848,36 +1094,23 @@ def _log_row(row: _Row) -> RequestLogRow:
 
 
 def dashboard_usage(
-    engine: Engine, now: datetime, zone: tzinfo | None = None, *, top_models: int = 5
+    engine: Engine,
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    top_models: int = 5,
+    rollup_schema: str | None = ROLLUP_SCHEMA,
 ) -> DashboardUsage:
     """Spend today / last 7 days / last 30 days (local days of `zone`, ending `now`), requests
-    and failures of the last 24 hours, and the top models by spend of the last 7 days: one scan."""
+    and failures of the last 24 hours, and the top models by spend of the last 7 days: one scan,
+    with the rollup of its quarter hours before the watermark and of the request log after it
+    (as `usage_report`: figures identical, spend up to float rounding)."""
     zone = zone or local_zone()
     ranges = {p: UsageRange.of_preset(p, now, zone) for p in (Preset.TODAY, Preset.LAST_7D)}
     month = UsageRange.of_preset(Preset.LAST_30D, now, zone)
     since_24h = _naive_utc(now - timedelta(hours=24))
-    statement = f"""
-        SELECT GROUPING(model) AS g, model,
-               coalesce(sum(spend) FILTER (WHERE t >= :today), 0) AS spend_today,
-               coalesce(sum(spend) FILTER (WHERE t >= :week), 0) AS spend,
-               coalesce(sum(spend) FILTER (WHERE t >= :month), 0) AS spend_30d,
-               count(*) FILTER (WHERE t >= :week) AS requests,
-               count(*) FILTER (WHERE t >= :week AND failed) AS errors,
-               count(*) FILTER (WHERE t >= :since_24h) AS requests_24h,
-               count(*) FILTER (WHERE t >= :since_24h AND failed) AS errors_24h,
-               coalesce(sum(tokens_in) FILTER (WHERE t >= :week), 0) AS tokens_in,
-               coalesce(sum(tokens_out) FILTER (WHERE t >= :week), 0) AS tokens_out,
-               count(*) FILTER (WHERE t >= :week AND hit) AS cache_hits
-        FROM (
-            SELECT s."startTime" AS t, {_DIMENSION_SQL[Dimension.MODEL]} AS model, s.spend,
-                   s.prompt_tokens AS tokens_in, s.completion_tokens AS tokens_out,
-                   coalesce({_FAILED}, false) AS failed, coalesce({_HIT}, false) AS hit
-            FROM {_LOGS} s WHERE {_IN_RANGE}
-        ) k
-        GROUP BY GROUPING SETS ((model), ())
-    """  # noqa: S608 - interpolates this module's constant SQL only; values are bound
     # One scan from the earlier of the 30-day start and 24 h ago; each figure filters its window.
-    params = {
+    params: dict[str, Any] = {
         "start": min(month.start_utc, since_24h),
         "end": _naive_utc(now),
         "today": ranges[Preset.TODAY].start_utc,
@@ -885,8 +1118,9 @@ def dashboard_usage(
         "month": month.start_utc,
         "since_24h": since_24h,
     }
+    _catch_up_quietly(engine, rollup_schema, now)
     with _snapshot(engine) as conn:
-        rows = list(conn.execute(_sql(statement), params).mappings())
+        rows = _dashboard_rows(conn, rollup_schema, params)
     total = next((r for r in rows if r["g"] == 1), None)
     models = sorted(
         (r for r in rows if r["g"] == 0 and _int(r["requests"]) > 0),
@@ -903,6 +1137,74 @@ def dashboard_usage(
         ),
         zone_name=zone_label(zone),
     )
+
+
+# Over weighted rows `k` (t, model, spend, tokens_in, tokens_out, n, failed, hit): a request is
+# n = 1, failed/hit 0 or 1; a rollup quarter is its counts.
+_DASHBOARD_SQL = """
+    SELECT GROUPING(model) AS g, model,
+           coalesce(sum(spend) FILTER (WHERE t >= :today), 0) AS spend_today,
+           coalesce(sum(spend) FILTER (WHERE t >= :week), 0) AS spend,
+           coalesce(sum(spend) FILTER (WHERE t >= :month), 0) AS spend_30d,
+           coalesce(sum(n) FILTER (WHERE t >= :week), 0) AS requests,
+           coalesce(sum(failed) FILTER (WHERE t >= :week), 0) AS errors,
+           coalesce(sum(n) FILTER (WHERE t >= :since_24h), 0) AS requests_24h,
+           coalesce(sum(failed) FILTER (WHERE t >= :since_24h), 0) AS errors_24h,
+           coalesce(sum(tokens_in) FILTER (WHERE t >= :week), 0) AS tokens_in,
+           coalesce(sum(tokens_out) FILTER (WHERE t >= :week), 0) AS tokens_out,
+           coalesce(sum(hit) FILTER (WHERE t >= :week), 0) AS cache_hits
+    FROM ({source}) k
+    GROUP BY GROUPING SETS ((model), ())
+"""
+_DASHBOARD_LOGS = f"""
+    SELECT s."startTime" AS t, {_DIMENSION_SQL[Dimension.MODEL]} AS model, s.spend,
+           s.prompt_tokens AS tokens_in, s.completion_tokens AS tokens_out, 1 AS n,
+           coalesce({_FAILED}, false)::integer AS failed, coalesce({_HIT}, false)::integer AS hit
+    FROM {_LOGS} s WHERE s."startTime" >= :logs_from AND s."startTime" < :end
+"""  # noqa: S608 - interpolates this module's constant SQL only; values are bound
+
+
+def _dashboard_rows(
+    conn: Connection, schema: str | None, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The dashboard's rows (GROUPING SETS by model and in total): the rollup's quarter hours
+    [start, split) and the request log [split, end) when the rollup can answer, else the log."""
+    watermark = _rollup_watermark(conn, schema)
+    split = params["start"]
+    if watermark is not None and schema is not None:
+        marks = [params[name] for name in ("start", "today", "week", "month")]
+        if all(_floor_to(m, _QUARTER) == m for m in marks):  # a zone of whole quarter hours
+            split = max(params["start"], min(watermark, _floor_to(params["end"], _QUARTER)))
+    if split == params["start"]:
+        statement = _DASHBOARD_SQL.format(source=_DASHBOARD_LOGS)
+        found = conn.execute(_sql(statement), {**params, "logs_from": split}).mappings()
+        return [dict(r) for r in found]
+    since_24h: datetime = params["since_24h"]
+    # The quarter holding "24 h ago" counts from its next quarter on; the requests of
+    # [24 h ago, next quarter) come from the request log (a small index range).
+    edge_24h = _ceil_to(since_24h, _QUARTER) if since_24h < split else since_24h
+    source = f"""{_DASHBOARD_LOGS}
+        UNION ALL
+        SELECT q.quarter, q.model, q.spend, q.tokens_in, q.tokens_out, q.requests,
+               q.failures, q.cache_hits
+        FROM "{schema}".usage_model_quarters q WHERE q.quarter >= :start AND q.quarter < :split
+    """  # noqa: S608 - this module's constant SQL and a validated schema name; values are bound
+    bound = {**params, "logs_from": split, "split": split, "since_24h": edge_24h}
+    found = conn.execute(_sql(_DASHBOARD_SQL.format(source=source)), bound).mappings()
+    rows = [dict(r) for r in found]
+    if edge_24h != since_24h:
+        edge = conn.execute(
+            _sql(
+                f"SELECT count(*), count(*) FILTER (WHERE {_FAILED}) FROM {_LOGS} s "  # noqa: S608
+                'WHERE s."startTime" >= :lo AND s."startTime" < :hi'
+            ),
+            {"lo": since_24h, "hi": edge_24h},
+        ).one()
+        for row in rows:
+            if row["g"] == 1:
+                row["requests_24h"] = _int(row["requests_24h"]) + int(edge[0])
+                row["errors_24h"] = _int(row["errors_24h"]) + int(edge[1])
+    return rows
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Double,
     Identity,
     Integer,
     LargeBinary,
@@ -206,3 +207,88 @@ class MetaRow(Base):
     )
     set_by_user: Mapped[str] = mapped_column(Text, nullable=False)
     set_by_host: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+# --- the usage rollup (ops/usage_rollup.py) --------------------------------------------------
+# Aggregates of LiteLLM's "LiteLLM_SpendLogs", so the Usage page reads thousands of rows instead
+# of millions. Times are naive UTC, as "startTime" holds them. Grouping values are the page's
+# ('' for none), so a rollup row and a request row are grouped alike.
+
+
+class UsageHour(Base):
+    """Requests of one UTC hour by model group, key hash, user and team."""
+
+    __tablename__ = "usage_hours"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    api_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    usr: Mapped[str] = mapped_column(Text, primary_key=True)
+    team: Mapped[str] = mapped_column(Text, primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    failures: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    spend: Mapped[float] = mapped_column(Double, nullable=False)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Over the successful requests with a known latency (milliseconds).
+    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_sum_ms: Mapped[float] = mapped_column(Double, nullable=False)
+
+
+class UsageKeyDay(Base):
+    """`usage_hours` of one UTC day added up by key, user and team (without the model): the
+    key/user/team breakdowns of a long range read ~24x fewer rows."""
+
+    __tablename__ = "usage_key_days"
+
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
+    api_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    usr: Mapped[str] = mapped_column(Text, primary_key=True)
+    team: Mapped[str] = mapped_column(Text, primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    failures: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    spend: Mapped[float] = mapped_column(Double, nullable=False)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageModelQuarter(Base):
+    """Requests of one UTC quarter-hour by model group: the charts' cells. Quarter hours, because
+    a zone's hours and midnights may start at :30 or :45 UTC (India, Nepal)."""
+
+    __tablename__ = "usage_model_quarters"
+
+    quarter: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    failures: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    spend: Mapped[float] = mapped_column(Double, nullable=False)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageLatencyHour(Base):
+    """How many successful requests of one UTC hour fell into each latency bucket (exact
+    milliseconds below 128 ms, then log-spaced by 2 %; see ops/usage_rollup.py)."""
+
+    __tablename__ = "usage_latency_hours"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageRollupState(Base):
+    """The one watermark row: every whole hour before `watermark` is in the rollup."""
+
+    __tablename__ = "usage_rollup_state"
+    __table_args__ = (CheckConstraint("id = 1", name="usage_rollup_state_single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    watermark: Mapped[datetime] = mapped_column(DateTime(timezone=False), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=_NOW
+    )

@@ -58,6 +58,8 @@ from llmproxy_desktop.ui.widgets.usage_cards import UsageCards
 
 if TYPE_CHECKING:
     from llmproxy_desktop.ops.apply import ApplyResult
+    from llmproxy_desktop.ops.drift_report import DriftReport
+    from llmproxy_desktop.ops.stack_connection import StackConnection
     from llmproxy_desktop.ops.stack_status import StackStatus
     from llmproxy_desktop.remote.litellm_status import ChatTest
     from llmproxy_desktop.store import RevisionInfo
@@ -217,6 +219,7 @@ class StackWorkspace(QObject):
         self.controller: StackController | None = None
         self._typed_secrets: dict[str, dict[SecretKind, str]] = {}
         self._import_offered: set[str] = set()
+        self._rollup_started: set[str] = set()
         self.current = _CurrentStack(self)
         self.last_apply: ApplyResult | None = None
         # Open sheets, kept so that one of each is open at a time (and for tests).
@@ -343,9 +346,34 @@ class StackWorkspace(QObject):
             self.ask_vault_passphrase()
         if self.window.current_page_key() == "dashboard":
             self._read_dashboard_usage()
+        if status.stack not in self._rollup_started:
+            self._rollup_started.add(status.stack)
+            self._catch_up_usage()
         if not status.initialised and status.stack not in self._import_offered:
             self._import_offered.add(status.stack)
             self.offer_first_boot_import()
+
+    def _catch_up_usage(self) -> None:
+        """Bring the usage rollup up to date in short jobs (~1 s each, re-queued until done) so
+        an Apply or a page read never waits long behind a first catch-up of millions of rows."""
+
+        def run(connection: StackConnection, _p: JobProgress, _c: threading.Event) -> object:
+            from llmproxy_desktop.ops.usage_rollup import catch_up
+
+            return catch_up(
+                connection.target.master_engine,
+                datetime.now(UTC),
+                schema=connection.master.schema,
+                max_seconds=1.0,
+                wait=False,
+            )
+
+        def done(result: object) -> None:
+            complete = getattr(result, "complete", True) or getattr(result, "skipped", False)
+            if not complete and getattr(result, "batches", 0) > 0:
+                self._catch_up_usage()
+
+        self.current.run("Usage rollup", run, done, lambda _sentence: None)
 
     def offer_first_boot_import(self) -> None:
         """The Master is empty (a stack set up by hand): offer to import the server's file."""
@@ -378,12 +406,11 @@ class StackWorkspace(QObject):
             self._keyring, controller.name, self._typed_secrets.get(controller.name)
         )
 
-        def run(connection: object, _p: object, _c: object) -> object:
+        def run(connection: StackConnection, _p: JobProgress, _c: threading.Event) -> object:
             from llmproxy_desktop.ops.first_boot import first_boot_import
 
             return first_boot_import(
-                connection,  # type: ignore[arg-type]
-                lambda: passphrase().get(SecretKind.VAULT_PASSPHRASE),
+                connection, lambda: passphrase().get(SecretKind.VAULT_PASSPHRASE)
             )
 
         def imported(result: object) -> None:
@@ -444,6 +471,7 @@ class StackWorkspace(QObject):
             old.close()
         self.last_apply = None
         self._usage_read_at = None
+        self._rollup_started.discard(name)
         try:
             profile = self._store.get(name)
         except ProfileNotFound:
@@ -495,12 +523,16 @@ class StackWorkspace(QObject):
         self.usage_service.load_dashboard(now, self.usage_cards.set_usage, self._report)
 
     def _compute_diff(
-        self, render: str, remote: str | None, report: object, done: Callable[[str], None]
+        self,
+        render: str,
+        remote: str | None,
+        report: DriftReport | None,
+        done: Callable[[str], None],
     ) -> None:
         """The Rendered Config page's diff, on the stack's worker (seconds for big files)."""
         self.current.run(
             "Compare",
-            lambda _connection, _p, _c: differences(render, remote, report),  # type: ignore[arg-type]
+            lambda _connection, _p, _c: differences(render, remote, report),
             lambda diff: done(str(diff)),
             lambda sentence: done(sentence),
         )
@@ -530,10 +562,10 @@ class StackWorkspace(QObject):
             self.sheet = box
             box.open()
 
-        def listed(connection: object, _p: object, _c: object) -> object:
+        def listed(connection: StackConnection, _p: JobProgress, _c: threading.Event) -> object:
             from llmproxy_desktop.ops.keys import delete_expired_keys
 
-            return delete_expired_keys(connection.target.litellm, dry_run=True)  # type: ignore[attr-defined]
+            return delete_expired_keys(connection.target.litellm, dry_run=True)
 
         self.current.run("Find expired keys", listed, counted, self._report)
 

@@ -43,7 +43,12 @@ class StackUsageService:
         def run(connection: StackConnection, _p: JobProgress, _c: threading.Event) -> object:
             from llmproxy_desktop.ops.usage import usage_report
 
-            return usage_report(connection.target.master_engine, usage_range, top=top)
+            return usage_report(
+                connection.target.master_engine,
+                usage_range,
+                top=top,
+                rollup_schema=connection.master.schema,
+            )
 
         self._runner.run("Read usage", run, _as(on_result), on_error)
 
@@ -72,7 +77,9 @@ class StackUsageService:
         def run(connection: StackConnection, _p: JobProgress, _c: threading.Event) -> object:
             from llmproxy_desktop.ops.usage import dashboard_usage
 
-            return dashboard_usage(connection.target.master_engine, now)
+            return dashboard_usage(
+                connection.target.master_engine, now, rollup_schema=connection.master.schema
+            )
 
         self._runner.run("Read usage summary", run, _as(on_result), on_error)
 

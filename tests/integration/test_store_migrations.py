@@ -34,6 +34,11 @@ MASTER_TABLES = {
     "audit_log",
     "vault",
     "meta",
+    "usage_hours",
+    "usage_key_days",
+    "usage_model_quarters",
+    "usage_latency_hours",
+    "usage_rollup_state",
 }
 
 

@@ -495,10 +495,14 @@ class UsagePage(QWidget):
         self.kpis["errors"].value.setText(f"{totals.error_rate:.1%}")
         self.kpis["errors"].caption.setText(f"Error rate ({totals.errors:,} failed)")
         self.kpis["cache"].value.setText(f"{totals.cache_hits:,} ({totals.cache_hit_rate:.0%})")
+        about = "≈ " if totals.latency_approximate else ""  # from the rollup's histogram
         self.kpis["latency"].value.setText(
             "—"
             if totals.p50_ms is None or totals.p95_ms is None
-            else f"{totals.p50_ms:,.0f} / {totals.p95_ms:,.0f} ms"
+            else f"{about}{totals.p50_ms:,.0f} / {totals.p95_ms:,.0f} ms"
+        )
+        self.kpis["latency"].value.setToolTip(
+            "Within 1 % (from hourly histograms of the usage rollup)" if about else ""
         )
         per_day = report.spend_per_day
         self.spend_chart.set_data(
