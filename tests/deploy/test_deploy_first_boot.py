@@ -1,7 +1,7 @@
 """`deploy_profile` end to end, the first-boot import included: SSH to the real sshd, compose
-(v1) on the private dockerd, then the full connection through SSH forwards to the throwaway
-Postgres (the Master) and the real LiteLLM container of the shared test stack, whose
-config.yaml is the one imported."""
+(v1) on the private dockerd (not the shared stack's), then the full connection through SSH
+forwards to the throwaway Postgres (the Master) and the real LiteLLM container of the shared test
+stack, whose config.yaml is the one imported."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from llmproxy_desktop.stack_files import (
     read_bundled,
 )
 from llmproxy_desktop.store import Master
-from tests.fixtures.docker_stack import TestStack
+from tests.fixtures.docker_stack import Dockerd, TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
 
 from .test_deploy_over_ssh import _COMPOSE, Recorder
@@ -37,6 +37,7 @@ def test_deploy_imports_the_servers_config_into_an_empty_master_once(
     server_sshd: SshdServer,
     client_keys: ClientKeys,
     docker_stack: TestStack,
+    dockerd: Dockerd,
     pg_cluster: Any,
     master_db: str,
     engine: Engine,
@@ -85,7 +86,9 @@ def test_deploy_imports_the_servers_config_into_an_empty_master_once(
             threading.Event(),
             host_keys=host_keys,
             vault_passphrase=lambda: "a passphrase nobody needs",
-            remote_env={"DOCKER_HOST": docker_stack.dockerd.url},
+            # The compose services run on the private dockerd: the shared stack's daemon must
+            # keep only its own containers (tests/stack checks exactly which exist).
+            remote_env={"DOCKER_HOST": dockerd.url},
             health_timeout=60,
         )
         return result, progress
