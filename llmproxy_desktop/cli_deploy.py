@@ -13,16 +13,13 @@ connection or usage error, 130 cancelled (Ctrl-C before `up`, or while waiting).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, CliError, _Parser
-from .cli_stack import Output, StackCommands, confirm
+from .cli_stack import Output, StackCommands, cancel_on_interrupt, confirm
 
 if TYPE_CHECKING:
     from .ops.deploy import DeployResult
@@ -165,7 +162,9 @@ def cmd_deploy(args: argparse.Namespace, out: Output) -> int:
     out.say(f"connecting to {profile.name} ...")
     progress = _DeployLines(out)
     try:
-        with _cancel_on_interrupt(out) as cancel:
+        with cancel_on_interrupt(
+            out, "cancelling: honoured before `docker compose up` starts and while waiting"
+        ) as cancel:
             result = deploy_profile(
                 profile,
                 secrets,
@@ -252,25 +251,6 @@ class _DeployLines:
             number = self._titles.index(step) + 1 if step in self._titles else 0
             self._out.say(f"[{number}/{len(self._titles)}] {step}")
         self._out.say(f"    {message}")
-
-
-@contextmanager
-def _cancel_on_interrupt(out: Output) -> Iterator[threading.Event]:
-    """Ctrl-C sets the deploy's cancel token: honoured before `up` and while waiting."""
-    cancel = threading.Event()
-
-    def interrupted(_signum: int, _frame: object) -> None:
-        cancel.set()
-        out.note("cancelling: honoured before `docker compose up` starts and while waiting")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield cancel
-        return
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
-        yield cancel
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _report(result: DeployResult, profile: StackProfile, out: Output) -> int:

@@ -10,15 +10,11 @@ through LiteLLM's API by `keys delete-expired` (and the Housekeeping page), not 
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .cli import EXIT_OK, EXIT_USAGE, CliError
-from .cli_stack import Output, confirm, connected
+from .cli_stack import Output, cancel_on_interrupt, confirm, connected
 
 if TYPE_CHECKING:
     from .cli_stack import StackCommands
@@ -118,7 +114,7 @@ def cmd_trim(args: argparse.Namespace, out: Output) -> int:
             out.say("nothing deleted")
             out.payload.update(deleted=0, cancelled=False)
             return out.finish(EXIT_OK)
-        with _cancel_on_interrupt(out) as cancel:
+        with cancel_on_interrupt(out, "stopping after the current batch") as cancel:
             result = trim_spend_logs(
                 engine,
                 preview.cutoff,
@@ -151,22 +147,3 @@ class _Progress:
             self._out.say(f"  {step.lower()} {fraction:4.0%}  {message}")
             while self._next <= fraction:
                 self._next += 0.1
-
-
-@contextmanager
-def _cancel_on_interrupt(out: Output) -> Iterator[threading.Event]:
-    """Ctrl-C stops the trim after the running batch instead of killing it mid-transaction."""
-    cancel = threading.Event()
-
-    def interrupted(_signum: int, _frame: object) -> None:
-        cancel.set()
-        out.note("stopping after the current batch")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield cancel
-        return
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
-        yield cancel
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -487,14 +487,14 @@ class _ProgressLines:
 
 
 @contextmanager
-def _cancel_on_interrupt(out: Output) -> Iterator[threading.Event]:
-    """Ctrl-C sets the Apply's cancel token instead of killing it mid-write; honoured before the
-    commit point only (after it the Apply completes and reports)."""
+def cancel_on_interrupt(out: Output, note: str) -> Iterator[threading.Event]:
+    """Ctrl-C sets the operation's cancel token (and says `note`) instead of killing it in the
+    middle of a write: the operation decides where stopping is safe."""
     cancel = threading.Event()
 
     def interrupted(_signum: int, _frame: object) -> None:
         cancel.set()
-        out.note("cancelling: honoured before config.yaml is replaced, not after")
+        out.note(note)
 
     if threading.current_thread() is not threading.main_thread():
         yield cancel  # signals reach the main thread only
@@ -532,7 +532,10 @@ def _apply(
     from .ops.apply import apply
 
     progress = _ProgressLines(out)
-    with _cancel_on_interrupt(out) as cancel:
+    # Honoured before the commit point only; after it the Apply completes and reports.
+    with cancel_on_interrupt(
+        out, "cancelling: honoured before config.yaml is replaced, not after"
+    ) as cancel:
         result = apply(
             connection.master,
             connection.target,
