@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -24,7 +25,9 @@ from llmproxy_desktop.core.importer import import_config
 from llmproxy_desktop.ops.apply_target import ApplyTarget, SftpConfigFile
 from llmproxy_desktop.remote.docker_control import DockerControl
 from llmproxy_desktop.remote.litellm_client import LiteLLMClient
+from llmproxy_desktop.remote.profiles import StackProfile
 from llmproxy_desktop.remote.ssh_session import SshSession
+from llmproxy_desktop.remote.ssh_target import AuthMethod
 from llmproxy_desktop.store import Actor, Master, create_master_engine
 from tests.fixtures.docker_stack import TestStack, docker_stack
 from tests.fixtures.postgres_harness import integration_harness
@@ -141,3 +144,26 @@ def misnamed_target(
 ) -> Iterator[ApplyTarget]:
     """As `target`, but its DockerControl names a container the socket-proxy refuses."""
     yield from _target(ssh_session, stack_restored, engine, "not-the-litellm-container")
+
+
+def stack_profile(
+    name: str, sshd: SshdServer, keys: ClientKeys, pg_cluster: Any, master_db: str, stack: TestStack
+) -> StackProfile:
+    """The test stack as a stack profile: SSH to its host, the Master in `master_db`, the
+    socket-proxy and LiteLLM of `stack` (as the CLI and window tests connect to it)."""
+    return StackProfile(
+        name=name,
+        compose_dir="/srv/llm",
+        host="127.0.0.1",
+        port=sshd.port,
+        user="root",
+        auth=AuthMethod.KEY_FILE,
+        key_file=keys.plain,
+        config_path=str(stack.config_dir / "config.yaml"),
+        postgres_port=pg_cluster.port,
+        socket_proxy_port=stack.socket_proxy_port,
+        litellm_port=stack.litellm_port,
+        litellm_container=stack.container_name,
+        db_name=master_db,
+        db_user="llmproxy",
+    )

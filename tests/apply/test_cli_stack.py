@@ -27,13 +27,12 @@ from llmproxy_desktop.ops.apply_lock import apply_lock
 from llmproxy_desktop.remote.keyring_secrets import SERVICE
 from llmproxy_desktop.remote.profiles import StackProfile, Transport
 from llmproxy_desktop.remote.profiles_store import ProfileStore
-from llmproxy_desktop.remote.ssh_target import AuthMethod
 from llmproxy_desktop.store import Master
 from tests.fixtures.docker_stack import TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
 from tests.profiles.fake_keyrings import MemoryKeyring
 
-from .conftest import ALICE, BOB
+from .conftest import ALICE, BOB, stack_profile
 
 pytestmark = pytest.mark.integration
 
@@ -70,21 +69,8 @@ def profile(
     isolated_home: Path,
 ) -> StackProfile:
     """The test stack as a saved profile, its host key trusted and its secrets in the keyring."""
-    profile = StackProfile(
-        name=STACK,
-        compose_dir="/srv/llm",
-        host="127.0.0.1",
-        port=stack_host_sshd.port,
-        user="root",
-        auth=AuthMethod.KEY_FILE,
-        key_file=client_keys.plain,
-        config_path=str(stack_restored.config_dir / "config.yaml"),
-        postgres_port=pg_cluster.port,
-        socket_proxy_port=stack_restored.socket_proxy_port,
-        litellm_port=stack_restored.litellm_port,
-        litellm_container=stack_restored.container_name,
-        db_name=master_db,
-        db_user="llmproxy",
+    profile = stack_profile(
+        STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
     )
     ProfileStore().add(profile)
     memory_keyring.set_password(SERVICE, f"{STACK}:db-password", pg_cluster.password)

@@ -19,14 +19,13 @@ from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.litellm_client import ChatTest
 from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.ssh_session import SessionStatus
-from llmproxy_desktop.remote.ssh_target import AuthMethod
 from llmproxy_desktop.store import Master
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.stack_controller import StackController
 from tests.fixtures.docker_stack import TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
 
-from .conftest import ALICE
+from .conftest import ALICE, stack_profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
@@ -50,21 +49,8 @@ def profile(
     master_db: str,
     stack_restored: TestStack,
 ) -> StackProfile:
-    return StackProfile(
-        name="window-stack",
-        compose_dir="/srv/llm",
-        host="127.0.0.1",
-        port=stack_host_sshd.port,
-        user="root",
-        auth=AuthMethod.KEY_FILE,
-        key_file=client_keys.plain,
-        config_path=str(stack_restored.config_dir / "config.yaml"),
-        postgres_port=pg_cluster.port,
-        socket_proxy_port=stack_restored.socket_proxy_port,
-        litellm_port=stack_restored.litellm_port,
-        litellm_container=stack_restored.container_name,
-        db_name=master_db,
-        db_user="llmproxy",
+    return stack_profile(
+        "window-stack", stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
     )
 
 

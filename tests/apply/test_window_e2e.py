@@ -17,10 +17,8 @@ from pytestqt.qtbot import QtBot
 from llmproxy_desktop.core.items import Flag
 from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import SERVICE, KeyringSecrets
-from llmproxy_desktop.remote.profiles import StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
-from llmproxy_desktop.remote.ssh_target import AuthMethod
 from llmproxy_desktop.store import Master
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
@@ -29,6 +27,8 @@ from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.fixtures.docker_stack import TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
 from tests.profiles.fake_keyrings import MemoryKeyring
+
+from .conftest import stack_profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
@@ -67,22 +67,7 @@ def open_workspace(
     """Build the window and its workspace on the test stack, start it, close it afterwards."""
     store = ProfileStore(tmp_path / "stacks.json")
     store.add(
-        StackProfile(
-            name=STACK,
-            compose_dir="/srv/llm",
-            host="127.0.0.1",
-            port=stack_host_sshd.port,
-            user="root",
-            auth=AuthMethod.KEY_FILE,
-            key_file=client_keys.plain,
-            config_path=str(stack_restored.config_dir / "config.yaml"),
-            postgres_port=pg_cluster.port,
-            socket_proxy_port=stack_restored.socket_proxy_port,
-            litellm_port=stack_restored.litellm_port,
-            litellm_container=stack_restored.container_name,
-            db_name=master_db,
-            db_user="llmproxy",
-        )
+        stack_profile(STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored)
     )
     memory = MemoryKeyring()
     memory.set_password(SERVICE, f"{STACK}:db-password", pg_cluster.password)
