@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.corpus import corpus_file
 from tests.fixtures.keyring_dbus import SecretServiceSession, secret_service
 
 __all__ = ["secret_service"]  # the fixture, used by name below
@@ -27,11 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = REPO_ROOT / "dist" / "llmproxy-desktop"
 BINARY = BUNDLE / ("llmproxy-desktop.exe" if sys.platform == "win32" else "llmproxy-desktop")
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-binary.sh"
-CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "litellm-configs"
 # Labelled in the corpus MANIFEST: LiteLLM 1.108.7 accepts 007 (rc=0) and rejects 016 for its
 # routing strategy, a genuine config error (rc=1).
-VALID_CONFIG = CORPUS / "007-tushgaurav-homelab.yaml"
-INVALID_CONFIG = CORPUS / "016-baladithyab-litellm-llm-router.yaml"
+VALID_CONFIG_NUMBER, INVALID_CONFIG_NUMBER = "007", "016"
 MAX_BUNDLE_MB = 200
 BUILD_TIMEOUT_SECONDS = 900
 RUN_TIMEOUT_SECONDS = 120
@@ -162,13 +161,14 @@ def test_frozen_window_opens_and_closes_itself(frozen_app: Path, tmp_path: Path)
 
 
 def test_frozen_cli_accepts_a_config_litellm_accepts(frozen_app: Path, tmp_path: Path) -> None:
-    done = _run(frozen_app, "validate", str(VALID_CONFIG), home=tmp_path)
+    valid_config = corpus_file(VALID_CONFIG_NUMBER)
+    done = _run(frozen_app, "validate", str(valid_config), home=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stderr.strip().endswith(f"{VALID_CONFIG}: 0 error(s), 0 warning(s)")
+    assert done.stderr.strip().endswith(f"{valid_config}: 0 error(s), 0 warning(s)")
 
 
 def test_frozen_cli_rejects_a_config_litellm_rejects(frozen_app: Path, tmp_path: Path) -> None:
-    done = _run(frozen_app, "validate", str(INVALID_CONFIG), home=tmp_path)
+    done = _run(frozen_app, "validate", str(corpus_file(INVALID_CONFIG_NUMBER)), home=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert any(
         line.startswith("routing.strategy-invalid\terror\trouter_settings.routing_strategy\t")

@@ -19,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.corpus import corpus_dir, corpus_file, corpus_files
+
+__all__ = ["corpus_file", "corpus_files"]  # re-exported: the oracle tests import them from here
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BATCH_SCRIPT = HERE / "litellm_validate_batch.py"
 CONFIGS = HERE / "configs"
-CORPUS = REPO.parent / "shared" / "corpus" / "litellm-configs"
+CORPUS = corpus_dir()
 MANIFEST = CORPUS / "MANIFEST.md"
 LITELLM_VERSION = "1.108.7"
 
@@ -108,13 +112,6 @@ def litellm_venv() -> Path:
     return venv
 
 
-def corpus_files() -> list[Path]:
-    files = sorted(p.resolve() for p in CORPUS.glob("*.yaml"))
-    if len(files) != 40 or not MANIFEST.is_file():
-        pytest.fail(f"corpus missing or incomplete at {CORPUS} ({len(files)} files)", pytrace=False)
-    return files
-
-
 def slow_first(paths: Iterable[Path]) -> list[Path]:
     """The paths with the known-slow corpus numbers (also as re-rendered copies) first."""
 
@@ -123,11 +120,6 @@ def slow_first(paths: Iterable[Path]) -> list[Path]:
         return SLOW_CORPUS.index(prefix) if prefix in SLOW_CORPUS else len(SLOW_CORPUS)
 
     return sorted(paths, key=rank)
-
-
-def corpus_file(number: str) -> Path:
-    (match,) = [p for p in corpus_files() if p.name.startswith(f"{number}-")]
-    return match.resolve()
 
 
 def sample_path(kind: str, name: str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +15,7 @@ from llmproxy_desktop.core.render import render
 from llmproxy_desktop.core.secrets import map_secrets
 from llmproxy_desktop.core.validate import validate_config, validate_text
 from llmproxy_desktop.core.yamltext import dump_yaml, parse_yaml
+from tests.fixtures.corpus import corpus_files
 
 from .strategies import item_sets, json_values, texts
 
@@ -145,9 +145,6 @@ def test_our_loader_reads_what_pyyaml_reads(value: object) -> None:
 
 
 def test_our_loader_reads_every_corpus_file_as_pyyaml_does() -> None:
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "litellm-configs"
-    files = sorted(corpus.glob("*.yaml"))
-    assert len(files) == 40
-    for path in files:
+    for path in corpus_files():
         text = path.read_text()
         assert parse_yaml(text).value == yaml.safe_load(text), path.name

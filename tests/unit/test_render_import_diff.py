@@ -13,9 +13,9 @@ from llmproxy_desktop.core.importer import import_config
 from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind, Secret
 from llmproxy_desktop.core.render import build_config, render
 from llmproxy_desktop.core.validate import validate_text
+from tests.fixtures.corpus import corpus_files
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "litellm-configs"
-CORPUS_FILES = sorted(CORPUS.glob("*.yaml"))
+CORPUS_FILES = corpus_files()
 
 SOURCE = """\
 model_list:
