@@ -31,8 +31,12 @@ POSTGRES_PACKAGES=(postgresql)
 # The real test stack (issue #3): sshd (+ a jump host), ssh-agent, the socket-proxy policy in
 # HAProxy, dockerd with a locally imported busybox image, Redis for LiteLLM's cache, and a real
 # Secret Service (gnome-keyring in a D-Bus session) for the keyring tests.
-STACK_PACKAGES=(openssh-server openssh-client haproxy docker.io busybox-static redis-server
-  gnome-keyring dbus dbus-x11)
+# docker-compose (v1) drives the deploy tests' compose project on that dockerd.
+STACK_PACKAGES=(openssh-server openssh-client haproxy docker.io docker-compose busybox-static
+  redis-server gnome-keyring dbus dbus-x11)
+# The PyInstaller build (scripts/build-binary.sh, tests/frozen): on Linux PyInstaller reads each
+# library's dependencies with objdump.
+BUILD_PACKAGES=(binutils)
 
 _BS_APT_UPDATED=0
 

@@ -11,7 +11,8 @@
 # venv, default <repo>/.venv-build), MAX_BUNDLE_MB.
 set -euo pipefail
 
-REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/bootstrap.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/bootstrap.sh"
 BUILD_VENV="${LLMPROXY_BUILD_VENV:-$REPO_ROOT/.venv-build}"
 STAMP="$BUILD_VENV/.llmproxy-build-stamp"
 MAX_BUNDLE_MB="${MAX_BUNDLE_MB:-200}"
@@ -29,6 +30,8 @@ fingerprint() {
 
 start=$(date +%s)
 cd "$REPO_ROOT"
+# objdump (binutils) and python3-venv: installed as root, else the apt command is printed (exit 2).
+bs_ensure_system_packages "${BUILD_PACKAGES[@]}"
 
 # One build at a time per tree: two test runs in one checkout must not write dist/ together.
 mkdir -p "$REPO_ROOT/build"

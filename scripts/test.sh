@@ -62,7 +62,7 @@ run_check() {
 
 stage_begin "System packages"
 bs_ensure_system_packages "${POSTGRES_PACKAGES[@]}" "${QT_OFFSCREEN_PACKAGES[@]}" \
-  "${XVFB_PACKAGES[@]}" "${STACK_PACKAGES[@]}"
+  "${XVFB_PACKAGES[@]}" "${STACK_PACKAGES[@]}" "${BUILD_PACKAGES[@]}"
 stage_end ok
 
 stage_begin "Python virtualenv (.venv)"
