@@ -7,32 +7,39 @@ when both do), so a fallback list edited here is staged back into its own sectio
 
 The page is plain data in (`set_items`) and edits out (the injected `StagingEditor`). Findings
 come from the core validator run on the would-be effective items, so a dangling fallback or
-alias is shown next to its row exactly as Apply would report it. Dangling references block
-Apply, not staging; rows that cannot be written at all (no group chosen) block Save.
+alias is shown in its cell (error colour, the reason in the tooltip, the first rows named above
+the table) exactly as Apply would report it. Dangling references block Apply, not staging; rows
+that cannot be written at all (no group chosen) block Save.
+
+Fallbacks and aliases are tables (model/view, see `routing_rows`): a Master with 400 fallback
+chains shows and refreshes this page without building a widget per chain.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar, cast
 
 import shiboken6
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QAbstractSpinBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
-    QToolButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,10 +53,20 @@ from llmproxy_desktop.core.items import (
     ItemKey,
     ItemKind,
     JSONValue,
+    live_items,
     model_group,
 )
-from llmproxy_desktop.core.validate import ALLOWED_ROUTING_STRATEGIES, validate_items
+from llmproxy_desktop.core.render import build_config
+from llmproxy_desktop.core.validate import ALLOWED_ROUTING_STRATEGIES, validate_config
 from llmproxy_desktop.ui.deferred import DeferredWhileHidden
+from llmproxy_desktop.ui.pages.routing_rows import (
+    AliasModel,
+    AliasRow,
+    FallbackModel,
+    FallbackRow,
+    GroupCellDelegate,
+    RowsModel,
+)
 from llmproxy_desktop.ui.staging import StagingEditor
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,
@@ -58,7 +75,6 @@ from llmproxy_desktop.ui.theme import (
     staged_accent,
     status_colour,
 )
-from llmproxy_desktop.ui.widgets.group_picker import GroupListPicker, GroupPicker
 
 STRATEGY_KEY: Final = "routing_strategy"
 ALIAS_KEY: Final = "model_group_alias"
@@ -66,10 +82,13 @@ FALLBACK_KEYS: Final = ("fallbacks", "context_window_fallbacks")
 NOT_SET_TEXT: Final = "Not set"
 DEFAULT_STRATEGY_TEXT: Final = "simple-shuffle (default)"
 DECIMALS: Final = 2  # of the seconds spin boxes
-VALIDATE_DELAY_MS: Final = 150  # live validation renders the whole config: debounce typing
+VALIDATE_DELAY_MS: Final = 150  # live validation builds a config: debounce typing
 INCOMPLETE_FALLBACK: Final = "Choose a model group and at least one fallback group."
 INCOMPLETE_ALIAS: Final = "Enter an alias and choose the model group it stands for."
 DUPLICATE_ALIAS: Final = "This alias is listed twice."
+SUMMARY_ROWS: Final = 3  # rows with problems named above a table; the rest are counted
+MIN_VISIBLE_ROWS: Final = 2  # a table's height, in rows, before it scrolls
+MAX_VISIBLE_ROWS: Final = 8
 _FLAG_TEXT: Final[Mapping[Flag, str]] = {
     Flag.NEW: "Staged: new",
     Flag.CHANGED: "Staged: changed",
@@ -100,8 +119,9 @@ EDITED_KEYS: Final = (
     ALIAS_KEY,
 )
 
-FallbackRows = tuple[tuple[str, tuple[str, ...]], ...]
-AliasRows = tuple[tuple[str, str], ...]
+FallbackRows = tuple[FallbackRow, ...]
+AliasRows = tuple[AliasRow, ...]
+Cell = tuple[int, int]  # (row, column) of a fallback or alias table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,6 +191,75 @@ def row_index(path: str, prefix: str) -> int | None:
     return int(inside) if inside.isdigit() else None
 
 
+def check_basis(effective: Iterable[EffectiveItem]) -> list[EffectiveItem]:
+    """What this page's findings depend on: every item but the models, and one live model per
+    model group. References are checked against group names only, and the check runs as the
+    admin types: the other 1,600 models of a 2,000-model Master would only make it slower."""
+    seen: set[str] = set()
+    basis: list[EffectiveItem] = []
+    for entry in effective:
+        if entry.item.kind is ItemKind.MODEL:
+            group = _live_group(entry)
+            if entry.is_deleted or group in seen:
+                continue
+            if group is not None:
+                seen.add(group)
+        basis.append(entry)
+    return basis
+
+
+def fallback_problems(
+    rows: FallbackRows, findings: Iterable[Finding], prefix: str
+) -> dict[Cell, str]:
+    """The problem of each (row, column) of a fallback table: empty cells, and the findings
+    under `prefix[row]` (the fallback groups' column when they name a target)."""
+    problems: dict[Cell, list[str]] = {}
+    for row, (primary, targets) in enumerate(rows):
+        for column, filled in enumerate((primary, targets)):
+            if not filled:
+                problems.setdefault((row, column), []).append(INCOMPLETE_FALLBACK)
+    for finding in findings:
+        at = row_index(finding.path, prefix)
+        if at is None or at >= len(rows):
+            continue
+        target = finding.path.startswith(f"{prefix}[{at}].{rows[at][0]}[")
+        problems.setdefault((at, 1 if target else 0), []).append(finding.message)
+    return {cell: " ".join(messages) for cell, messages in problems.items()}
+
+
+def alias_problems(rows: AliasRows, findings: Iterable[Finding], prefix: str) -> dict[Cell, str]:
+    """The problem of each (row, column) of the alias table: empty cells, repeated aliases,
+    and the findings at `prefix.alias` (about the group it stands for)."""
+    problems: dict[Cell, list[str]] = {}
+    findings = list(findings)
+    counts = Counter(alias for alias, _ in rows)
+    for row, (alias, group) in enumerate(rows):
+        for column, filled in enumerate((alias, group)):
+            if not filled:
+                problems.setdefault((row, column), []).append(INCOMPLETE_ALIAS)
+        if alias and group and counts[alias] > 1:
+            problems.setdefault((row, 0), []).append(DUPLICATE_ALIAS)
+        for message in _messages(findings, f"{prefix}.{alias}"):
+            problems.setdefault((row, 1), []).append(message)
+    return {cell: " ".join(messages) for cell, messages in problems.items()}
+
+
+def problems_summary(problems: Mapping[Cell, str]) -> list[str]:
+    """Lines naming the first rows with problems (numbered from 1), then how many more."""
+    by_row: dict[int, list[str]] = {}
+    for (row, _column), message in sorted(problems.items()):
+        if message not in by_row.setdefault(row, []):
+            by_row[row].append(message)
+    lines = [f"Row {row + 1}: {' '.join(by_row[row])}" for row in sorted(by_row)[:SUMMARY_ROWS]]
+    more = len(by_row) - SUMMARY_ROWS
+    if more > 0:
+        lines.append(
+            f"{more} more {'row has' if more == 1 else 'rows have'} problems; "
+            "their cells are marked, and each cell's tooltip says why."
+        )
+    return lines
+
+
 # ---------------------------------------------------------------------------------------------
 # Widgets
 
@@ -215,148 +304,117 @@ def flag_label() -> _TintedLabel:
     return _TintedLabel(staged_accent)
 
 
-class _FallbackRow(QWidget):
-    """group → [fallback groups], Remove, and the row's inline error underneath."""
+class RowsView(QTableView):
+    """A section's rows: as tall as its rows up to MAX_VISIBLE_ROWS, then it scrolls. Delete
+    (or Backspace) asks to remove the selected rows."""
 
-    changed = Signal()
     remove_requested = Signal()
 
-    def __init__(self, primary: str, targets: Sequence[str], groups: Sequence[str]) -> None:
+    def __init__(self, model: RowsModel[Any], delegate: GroupCellDelegate) -> None:
         super().__init__()
-        self.primary = GroupPicker()
-        self.primary.setAccessibleName("Model group")
-        self.targets = GroupListPicker()
-        self.targets.setAccessibleName("Fallback groups")
-        for picker in (self.primary, self.targets):
-            picker.set_groups(groups)
-        self.primary.set_value(primary)
-        self.targets.set_value(targets)
-        self.remove = QToolButton()
-        self.remove.setText("Remove")
-        self.error = error_text_label()
-        line = QHBoxLayout()
-        line.addWidget(self.primary, 2)
-        line.addWidget(QLabel("→"))
-        line.addWidget(self.targets, 3)
-        line.addWidget(self.remove)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(line)
-        layout.addWidget(self.error)
-        self.primary.changed.connect(self.changed)
-        self.targets.changed.connect(self.changed)
-        self.remove.clicked.connect(self.remove_requested)
+        self.setModel(model)
+        self.setItemDelegate(delegate)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        triggers = QAbstractItemView.EditTrigger
+        self.setEditTriggers(
+            triggers.DoubleClicked
+            | triggers.SelectedClicked
+            | triggers.EditKeyPressed
+            | triggers.AnyKeyPressed
+        )
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # As tall as the app's other tables, and never shorter than the editors.
+        rows.setDefaultSectionSize(max(rows.defaultSectionSize(), delegate.row_height()))
+        columns = self.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        columns.setHighlightSections(False)  # a selected row is not a selected column
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self.updateGeometry)
 
-    def set_groups(self, groups: Sequence[str]) -> None:
-        self.primary.set_groups(groups)
-        self.targets.set_groups(groups)
+    def sizeHint(self) -> QSize:
+        model = self.model()
+        shown = min(max(model.rowCount() if model else 0, MIN_VISIBLE_ROWS), MAX_VISIBLE_ROWS)
+        height = (
+            self.horizontalHeader().sizeHint().height()
+            + shown * self.verticalHeader().defaultSectionSize()
+            + 2 * self.frameWidth()
+        )
+        return QSize(super().sizeHint().width(), height)
 
-    def row(self) -> tuple[str, tuple[str, ...]]:
-        return (self.primary.value(), tuple(self.targets.value()))
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
 
-    def is_complete(self) -> bool:
-        primary, targets = self.row()
-        return bool(primary and targets)
-
-
-class _AliasRow(QWidget):
-    """alias → model group, Remove, and the row's inline error underneath."""
-
-    changed = Signal()
-    remove_requested = Signal()
-
-    def __init__(self, alias: str, group: str, groups: Sequence[str]) -> None:
-        super().__init__()
-        self.alias = QLineEdit(alias)
-        self.alias.setPlaceholderText("Alias clients may ask for")
-        self.alias.setAccessibleName("Alias")
-        self.target = GroupPicker()
-        self.target.setAccessibleName("Model group")
-        self.target.set_groups(groups)
-        self.target.set_value(group)
-        self.remove = QToolButton()
-        self.remove.setText("Remove")
-        self.error = error_text_label()
-        line = QHBoxLayout()
-        line.addWidget(self.alias, 2)
-        line.addWidget(QLabel("→"))
-        line.addWidget(self.target, 3)
-        line.addWidget(self.remove)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(line)
-        layout.addWidget(self.error)
-        self.alias.textChanged.connect(lambda _t: self.changed.emit())
-        self.target.changed.connect(self.changed)
-        self.remove.clicked.connect(self.remove_requested)
-
-    def set_groups(self, groups: Sequence[str]) -> None:
-        self.target.set_groups(groups)
-
-    def row(self) -> tuple[str, str]:
-        return (self.alias.text().strip(), self.target.value())
-
-    def is_complete(self) -> bool:
-        alias, group = self.row()
-        return bool(alias and group)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        removing = event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        if removing and self.state() != QAbstractItemView.State.EditingState:
+            self.remove_requested.emit()
+            return
+        super().keyPressEvent(event)
 
 
-_Row = TypeVar("_Row", _FallbackRow, _AliasRow)
+_Model = TypeVar("_Model", FallbackModel, AliasModel)
 
 
-class RowsSection(QGroupBox, Generic[_Row]):
-    """A titled list of rows with an Add button, a staged flag and a section-wide error."""
+class RowsSection(QGroupBox, Generic[_Model]):
+    """A titled table of rows with Add and Remove, a staged flag and the section's errors."""
 
     changed = Signal()
 
-    def __init__(self, title: str, add_text: str, make_row: Callable[[], _Row]) -> None:
+    def __init__(self, title: str, add_text: str, model: _Model) -> None:
         super().__init__(title)
-        self._make_row: Callable[[], _Row] = make_row
-        self.rows: list[_Row] = []
+        self.model: _Model = model
+        model.setParent(self)
+        self.delegate = GroupCellDelegate(self)
+        self.view = RowsView(model, self.delegate)
+        self.view.setAccessibleName(title)
         self.flag = flag_label()
         self.error = error_text_label()
-        self.rows_layout = QVBoxLayout()
-        self.rows_layout.setSpacing(CONTROL_SPACING)
         self.add_button = QPushButton(add_text)
-        self.add_button.clicked.connect(self.add_row)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.flag)
         layout.addWidget(self.error)
-        layout.addLayout(self.rows_layout)
-        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.view)
+        layout.addLayout(buttons)
+        self.add_button.clicked.connect(self.add_row)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.view.remove_requested.connect(self.remove_selected)
+        model.edited.connect(self.changed)
+        selection = self.view.selectionModel()
+        selection.selectionChanged.connect(self._selection_changed)
+        model.modelReset.connect(self._selection_changed)
 
-    def add_row(self) -> _Row:
-        """Append an empty row (also the Add button's action)."""
-        row = self._make_row()
-        self._append(row)
-        self.changed.emit()
+    def set_groups(self, groups: Sequence[str]) -> None:
+        """Offer these model groups in the cell editors."""
+        self.delegate.set_groups(groups)
+
+    def add_row(self) -> int:
+        """Append an empty row and start editing it (also the Add button's action)."""
+        row = self.model.add_row()
+        index = self.model.index(row, 0)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        self.view.edit(index)
         return row
 
-    def replace_rows(self, rows: Iterable[_Row]) -> None:
-        """Show exactly these rows (silently: this is a reload, not an edit)."""
-        for row in self.rows:
-            self.rows_layout.removeWidget(row)
-            row.hide()  # deleteLater waits for the event loop: do not paint it meanwhile
-            row.deleteLater()
-        self.rows = []
-        for row in rows:
-            self._append(row)
+    def remove_selected(self) -> None:
+        """Drop the selected rows (also the Remove button's and the Delete key's action)."""
+        self.model.remove_rows(i.row() for i in self.view.selectionModel().selectedRows())
 
-    def remove_row(self, row: _Row) -> None:
-        """Drop one row."""
-        self.rows.remove(row)
-        self.rows_layout.removeWidget(row)
-        row.hide()
-        row.deleteLater()
-        self.changed.emit()
-
-    def _append(self, row: _Row) -> None:
-        self.rows.append(row)
-        self.rows_layout.addWidget(row)
-        row.changed.connect(self.changed)
-        row.remove_requested.connect(lambda: self.remove_row(row))
+    def _selection_changed(self, *_args: object) -> None:
+        self.remove_button.setEnabled(self.view.selectionModel().hasSelection())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,7 +428,7 @@ class RoutingPage(DeferredWhileHidden):
         super().__init__(parent)
         self.setObjectName("routingPage")
         self._editor = editor
-        self._effective: list[EffectiveItem] = []
+        self._basis: list[EffectiveItem] = []  # what the findings depend on (check_basis)
         self._stored: dict[str, EffectiveItem] = {}  # key → its live-or-flagged effective item
         # key → the item the form's value was read from: its version goes with the edit.
         self._read: dict[str, EffectiveItem | None] = {}
@@ -397,20 +455,18 @@ class RoutingPage(DeferredWhileHidden):
         column.setSpacing(CONTROL_SPACING)
         column.addWidget(self.error_label)
         column.addWidget(self._build_basics())
-        self.fallback_sections: dict[str, RowsSection[_FallbackRow]] = {}
+        self.fallback_sections: dict[str, RowsSection[FallbackModel]] = {}
         for key, title, add in (
             ("fallbacks", "Fallbacks", "Add Fallback"),
             ("context_window_fallbacks", "Context window fallbacks", "Add Fallback"),
         ):
-            section = RowsSection[_FallbackRow](title, add, lambda: self._fallback_row("", ()))
+            section = RowsSection(title, add, FallbackModel())
             self.fallback_sections[key] = section
             self.flags[key] = section.flag
             self.field_errors[key] = section.error
             section.changed.connect(self._form_changed)
             column.addWidget(section)
-        self.alias_section = RowsSection[_AliasRow](
-            "Model group aliases", "Add Alias", lambda: self._alias_row("", "")
-        )
+        self.alias_section = RowsSection("Model group aliases", "Add Alias", AliasModel())
         self.flags[ALIAS_KEY] = self.alias_section.flag
         self.field_errors[ALIAS_KEY] = self.alias_section.error
         self.alias_section.changed.connect(self._form_changed)
@@ -466,12 +522,6 @@ class RoutingPage(DeferredWhileHidden):
         layout.addWidget(self.field_errors[key])
         return holder
 
-    def _fallback_row(self, primary: str, targets: Sequence[str]) -> _FallbackRow:
-        return _FallbackRow(primary, targets, self._groups)
-
-    def _alias_row(self, alias: str, group: str) -> _AliasRow:
-        return _AliasRow(alias, group, self._groups)
-
     # ------------------------------------------------------------------ data in
 
     def set_items(self, effective: list[EffectiveItem]) -> None:
@@ -484,10 +534,10 @@ class RoutingPage(DeferredWhileHidden):
         """Fields not edited follow the store; a field being edited keeps the admin's value
         (and the version it was read at)."""
         before, form = self._read_form(), self.form_values()
-        self._effective = list(effective)
-        self._stored = _stored_settings(self._effective)
+        self._stored = _stored_settings(effective)
+        self._basis = check_basis(effective)
         self._groups = sorted(
-            {g for e in self._effective if (g := _live_group(e)) is not None}, key=str.casefold
+            {g for e in self._basis if (g := _live_group(e)) is not None}, key=str.casefold
         )
         self._refresh_groups()
         self._loading = True
@@ -505,10 +555,8 @@ class RoutingPage(DeferredWhileHidden):
 
     def _refresh_groups(self) -> None:
         for section in self.fallback_sections.values():
-            for row in section.rows:
-                row.set_groups(self._groups)
-        for alias_row in self.alias_section.rows:
-            alias_row.set_groups(self._groups)
+            section.set_groups(self._groups)
+        self.alias_section.set_groups(self._groups)
 
     def stored_value(self, key: str) -> object:
         """The value the form read for a setting (None: absent or staged for removal)."""
@@ -537,11 +585,9 @@ class RoutingPage(DeferredWhileHidden):
             setting = next(s for s in NUMERIC_SETTINGS if s.key == key)
             self.set_number(key, number_or_none(value, setting))
         elif key in self.fallback_sections:
-            rows = fallback_rows(value)
-            self.fallback_sections[key].replace_rows(self._fallback_row(p, t) for p, t in rows)
+            self.fallback_sections[key].model.set_rows(fallback_rows(value))
         else:
-            aliases = alias_rows(value)
-            self.alias_section.replace_rows(self._alias_row(a, g) for a, g in aliases)
+            self.alias_section.model.set_rows(alias_rows(value))
 
     def _load_strategy(self, value: object) -> None:
         index = (
@@ -565,8 +611,8 @@ class RoutingPage(DeferredWhileHidden):
         for setting in NUMERIC_SETTINGS:
             values[setting.key] = self.number(setting.key)
         for key, section in self.fallback_sections.items():
-            values[key] = tuple(row.row() for row in section.rows)
-        values[ALIAS_KEY] = tuple(row.row() for row in self.alias_section.rows)
+            values[key] = section.model.rows()
+        values[ALIAS_KEY] = self.alias_section.model.rows()
         return values
 
     def number(self, key: str) -> int | float | None:
@@ -629,7 +675,11 @@ class RoutingPage(DeferredWhileHidden):
         """Run the core validator on the would-be effective items; show what concerns us."""
         self._validate_timer.stop()
         stage, delete = self._would_be()
-        self.findings = validate_items(_overlay(self._effective, stage, delete))
+        # The config rules, not validate_items: its extra item-level rules (passthrough,
+        # credentials in use) never point into these settings, and its YAML dump (which
+        # Apply needs) would double the time each check takes as the admin types.
+        config = build_config(live_items(_overlay(self._basis, stage, delete)))
+        self.findings = [f for f in validate_config(config) if self._concerns_page(f.path)]
         self._show_findings()
         self._update_buttons()
 
@@ -640,31 +690,38 @@ class RoutingPage(DeferredWhileHidden):
             )
         for key, section in self.fallback_sections.items():
             prefix = self._path_of(key)
-            self.field_errors[key].show_text(" ".join(_messages(self.findings, prefix)))
-            for index, fallback in enumerate(section.rows):
-                found = [f.message for f in self.findings if row_index(f.path, prefix) == index]
-                problem = None if fallback.is_complete() else INCOMPLETE_FALLBACK
-                fallback.error.show_text(" ".join([*([problem] if problem else []), *found]))
+            problems = fallback_problems(section.model.rows(), self.findings, prefix)
+            self._show_problems(key, section, problems)
         prefix = self._path_of(ALIAS_KEY)
-        self.field_errors[ALIAS_KEY].show_text(" ".join(_messages(self.findings, prefix)))
-        aliases = [row.row()[0] for row in self.alias_section.rows]
-        for alias_row in self.alias_section.rows:
-            alias = alias_row.row()[0]
-            found = _messages(self.findings, f"{prefix}.{alias}")
-            if not alias_row.is_complete():
-                found.insert(0, INCOMPLETE_ALIAS)
-            elif aliases.count(alias) > 1:
-                found.insert(0, DUPLICATE_ALIAS)
-            alias_row.error.show_text(" ".join(found))
+        problems = alias_problems(self.alias_section.model.rows(), self.findings, prefix)
+        self._show_problems(ALIAS_KEY, self.alias_section, problems)
+
+    def _show_problems(
+        self, key: str, section: RowsSection[Any], problems: Mapping[Cell, str]
+    ) -> None:
+        """Mark the cells in the table; sum them up (with the section's own) above it."""
+        section.model.set_problems(problems)
+        own = _messages(self.findings, self._path_of(key))
+        self.field_errors[key].show_text("\n".join([*own, *problems_summary(problems)]))
 
     def _path_of(self, key: str) -> str:
         return f"{SETTING_SECTIONS[self._kind_of(key)]}.{key}"
 
+    def _concerns_page(self, path: str) -> bool:
+        """Whether a finding's path is at or under a setting this page edits."""
+        for key in EDITED_KEYS:
+            prefix = self._path_of(key)
+            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+                return True
+        return False
+
     def _rows_complete(self) -> bool:
-        fallbacks = all(r.is_complete() for s in self.fallback_sections.values() for r in s.rows)
-        aliases = [row.row()[0] for row in self.alias_section.rows]
-        unique = len(aliases) == len(set(aliases))
-        return fallbacks and unique and all(r.is_complete() for r in self.alias_section.rows)
+        fallbacks = self.fallback_sections.values()
+        complete = all(p and t for s in fallbacks for p, t in s.model.rows())
+        aliases = self.alias_section.model.rows()
+        names = [alias for alias, _ in aliases]
+        unique = len(names) == len(set(names))
+        return complete and unique and all(a and g for a, g in aliases)
 
     def _show_flags(self) -> None:
         for key, label in self.flags.items():
