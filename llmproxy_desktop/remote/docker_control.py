@@ -33,6 +33,7 @@ import requests
 from docker.errors import APIError, DockerException
 from docker.utils import version_lt
 
+from llmproxy_desktop.core.log_text import plain_log_line
 from llmproxy_desktop.remote.errors import (
     ContainerNotFound,
     DockerError,
@@ -177,7 +178,7 @@ class DockerControl(ClosesOnExit):
                 self.container, stdout=True, stderr=True, tail=lines, timestamps=timestamps
             )
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        return text.splitlines()
+        return [plain_log_line(line) for line in text.splitlines()]
 
     def follow_logs(self, tail: int = 0, *, timestamps: bool = False) -> LogFollow:
         """A live stream of the container's output, line by line, starting with the last
@@ -257,7 +258,7 @@ class LogFollow(ClosesOnExit):
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    yield line.decode("utf-8", "replace").rstrip("\r")
+                    yield plain_log_line(line.decode("utf-8", "replace"))
         except (requests.RequestException, OSError) as exc:
             # After close() the broken stream is expected; before, it is a failure to report.
             if not self._closed.is_set():
@@ -265,7 +266,7 @@ class LogFollow(ClosesOnExit):
                     raise as_remote_error(exc, self._address, self._container) from exc
                 raise SocketProxyUnreachable(self._address, f"log stream broke: {exc}") from exc
         if pending:
-            yield pending.decode("utf-8", "replace")
+            yield plain_log_line(pending.decode("utf-8", "replace"))
 
     def close(self) -> None:
         """Stop following; a thread blocked in the iteration returns."""

@@ -9,6 +9,7 @@ import contextlib
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,7 +22,7 @@ from llmproxy_desktop.remote.docker_control import (
     HealthStatus,
 )
 from llmproxy_desktop.remote.litellm_client import LiteLLMClient
-from tests.fixtures.docker_stack import TestStack
+from tests.fixtures.docker_stack import BUSYBOX_IMAGE, TestStack
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,25 @@ def test_tail_logs_returns_the_last_lines(docker_control: DockerControl) -> None
     assert len(recent) == 5
     assert any(everything[i : i + 5] == recent for i in range(len(everything) - 4))
     assert any("Uvicorn running on" in line for line in everything)  # LiteLLM's start-up line
+
+
+def test_colour_codes_in_a_containers_output_are_removed(docker_stack: TestStack) -> None:
+    """LiteLLM's colour logger writes ANSI codes; the Logs page and the CLI get plain lines."""
+    name = f"lpd-colours-{uuid.uuid4().hex[:8]}"
+    script = r"printf '\033[92mgreen\033[0m line\r\n\033[1;31mred\033[0m\tend\n'"
+    with docker_stack.direct_docker() as client:
+        container = client.containers.run(
+            BUSYBOX_IMAGE, ["sh", "-c", script], name=name, detach=True
+        )
+        try:
+            assert container.wait(timeout=30)["StatusCode"] == 0
+            # Straight to the private dockerd: the socket-proxy only serves the LiteLLM container.
+            with DockerControl(f"unix://{docker_stack.docker_socket}", name) as docker:
+                assert docker.tail_logs(10) == ["green line", "red\tend"]
+                with docker.follow_logs(tail=10) as follow:
+                    assert list(follow) == ["green line", "red\tend"]
+        finally:
+            container.remove(force=True)
 
 
 def test_follow_logs_streams_new_lines(
