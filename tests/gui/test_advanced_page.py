@@ -1,20 +1,26 @@
-"""The Advanced page: the passthrough editor checks as you type (debounced), lists findings with
-lines, stages only valid changes through the StagingEditor, shows failures inline, and colours
-YAML."""
+"""The Advanced page: the passthrough editor checks as you type (debounced, off the GUI thread),
+lists findings with lines, stages only valid changes (checked for the text in the editor) through
+the StagingEditor, shows failures inline, and colours YAML."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat
 from pytestqt.qtbot import QtBot
 
-from llmproxy_desktop.core.findings import Severity
+from llmproxy_desktop.core.findings import Finding, Severity
 from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind
+from llmproxy_desktop.ui.pages import advanced
 from llmproxy_desktop.ui.pages.advanced import (
     CHANGED_ELSEWHERE_TEXT,
+    CHECKING_TEXT,
     NO_PROBLEMS_TEXT,
     AdvancedPage,
+    PassthroughCheck,
 )
 from llmproxy_desktop.ui.theme import scheme_palette, staged_accent
 from llmproxy_desktop.ui.yaml_highlighter import Token
@@ -52,6 +58,37 @@ def page(qtbot: QtBot, editor: RecordingEditor) -> AdvancedPage:
 def _type(qtbot: QtBot, page: AdvancedPage, text: str) -> None:
     page.text_edit.setPlainText(text)
     qtbot.waitUntil(lambda: page.is_checked)
+
+
+class GatedChecks:
+    """Replaces the page's check with one that waits, per text, until the test opens the gate
+    (every gate opens at teardown, so no thread is left waiting)."""
+
+    def __init__(self) -> None:
+        self.real = advanced.check_passthrough
+        self.gates: dict[str, threading.Event] = {}
+        self.started: list[str] = []
+
+    def __call__(
+        self, text: str, effective: Sequence[EffectiveItem], baseline: frozenset[Finding] | None
+    ) -> PassthroughCheck:
+        gate = self.gates.setdefault(text, threading.Event())
+        self.started.append(text)
+        gate.wait(10)
+        return self.real(text, effective, baseline)
+
+    def open(self, text: str) -> None:
+        self.gates.setdefault(text, threading.Event()).set()
+
+
+@pytest.fixture
+def gated(page: AdvancedPage, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatedChecks]:
+    gated = GatedChecks()
+    monkeypatch.setattr(advanced, "check_passthrough", gated)
+    yield gated
+    for gate in gated.gates.values():
+        gate.set()
+    assert page._check.wait_idle(10)
 
 
 def test_shows_the_passthrough_unchanged_with_nothing_to_stage(page: AdvancedPage) -> None:
@@ -244,3 +281,105 @@ def test_the_staged_text_coming_back_keeps_the_cursor(
     assert page.text_edit.textCursor().position() == len(new_text) - 2
     assert not page.stage_button.isEnabled()
     assert page.flag_label.isVisible()
+
+
+def test_stage_is_disabled_while_the_check_of_the_current_text_is_pending(
+    qtbot: QtBot, page: AdvancedPage, gated: GatedChecks
+) -> None:
+    new_text = ORIGINAL + "  X: 1\n"
+    page.text_edit.setPlainText(new_text)
+    page.check_now()  # the pause in typing, without waiting for it
+    qtbot.waitUntil(lambda: gated.started == [new_text])
+
+    assert page.is_checking and not page.is_checked
+    assert page.status_label.text() == CHECKING_TEXT
+    assert not page.stage_button.isEnabled()
+    page.stage()  # e.g. Ctrl+S: refused as well
+    assert page.is_changed
+
+    gated.open(new_text)
+    qtbot.waitUntil(lambda: page.is_checked)
+    assert page.stage_button.isEnabled()
+
+
+def test_an_older_result_does_not_enable_stage_for_newer_invalid_text(
+    qtbot: QtBot, page: AdvancedPage, gated: GatedChecks
+) -> None:
+    valid, invalid = ORIGINAL + "  X: 1\n", "environment_variables:\n  A: 1\n  A: 2\n"
+    page.text_edit.setPlainText(valid)
+    page.check_now()
+    qtbot.waitUntil(lambda: gated.started == [valid])
+    page.text_edit.setPlainText(invalid)  # typed while the valid text is being checked
+    page.check_now()
+
+    with qtbot.waitSignal(page._check.dropped, timeout=5000):
+        gated.open(valid)  # its answer arrives, for a text no longer in the editor
+    assert not page.is_checked
+    assert not page.stage_button.isEnabled()
+
+    gated.open(invalid)
+    qtbot.waitUntil(lambda: page.is_checked)
+    assert page.findings()[0].finding.severity is Severity.ERROR
+    assert not page.stage_button.isEnabled()
+
+
+def test_new_items_while_a_check_runs_make_its_answer_stale(
+    qtbot: QtBot, page: AdvancedPage, gated: GatedChecks
+) -> None:
+    new_text = ORIGINAL + "  X: 1\n"
+    page.text_edit.setPlainText(new_text)
+    page.check_now()
+    qtbot.waitUntil(lambda: gated.started == [new_text])
+
+    page.set_items(_effective())  # the rest of the config changed: the check runs again
+    assert not page.is_checked
+    assert not page.stage_button.isEnabled()
+    with qtbot.waitSignal(page._check.dropped, timeout=5000):  # the first answer: stale
+        gated.open(new_text)
+
+    qtbot.waitUntil(lambda: page.is_checked)
+    assert gated.started == [new_text, new_text]  # Stage follows the second check
+    assert page.stage_button.isEnabled()
+
+
+def test_bad_yaml_shows_the_inline_message(qtbot: QtBot, page: AdvancedPage) -> None:
+    _type(qtbot, page, "environment_variables: [\n")
+
+    assert page.findings_list.isVisible()
+    assert page.findings_list.item(0).text().startswith("Error")
+    assert "error" in page.status_label.text()
+    assert not page.stage_button.isEnabled()
+
+
+def test_a_check_that_fails_says_so_and_keeps_stage_disabled(
+    qtbot: QtBot, page: AdvancedPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> PassthroughCheck:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(advanced, "check_passthrough", broken)
+    page.text_edit.setPlainText(ORIGINAL + "  X: 1\n")
+    page.check_now()
+    qtbot.waitUntil(lambda: not page.is_checking)
+
+    assert page.status_label.text() == "Checking failed: renderer crashed."
+    assert not page.stage_button.isEnabled()
+
+
+def test_closing_the_page_while_a_check_runs_is_quiet(
+    qtbot: QtBot, editor: RecordingEditor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gated = GatedChecks()
+    monkeypatch.setattr(advanced, "check_passthrough", gated)
+    page = AdvancedPage(editor)
+    page.set_items(_effective())
+    page.show()
+    qtbot.waitUntil(lambda: bool(gated.started))
+    check = page._check
+
+    with qtbot.waitSignal(page.destroyed, timeout=1000):
+        page.deleteLater()
+    gated.open(ORIGINAL)
+
+    assert check.wait_idle(10)
+    qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "background-check"])

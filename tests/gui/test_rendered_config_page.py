@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextCursor
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.ops.drift import DriftReport, DriftState
@@ -22,6 +22,10 @@ from llmproxy_desktop.ui.theme import StatusColour, status_colour
 
 RENDER = "model_list:\n- model_name: gpt-4o\n  litellm_params:\n    api_key: '***'\n"
 REMOTE = "model_list:\n- model_name: gpt-4o-mini\n  litellm_params:\n    api_key: '***'\n"
+LONG = "model_list:\n" + "".join(
+    f"- model_name: m{i}\n  litellm_params:\n    model: openai/m{i}\n" for i in range(4000)
+)
+"""16,000 lines: past the highlighting limit, and filled over several event-loop turns."""
 REVISION = RevisionInfo(
     12, datetime(2026, 11, 27, 9, 0, tzinfo=UTC), Actor("alice", "laptop"), "1 new", "ab", 1
 )
@@ -149,14 +153,99 @@ def test_with_a_runner_the_diff_is_computed_only_when_shown_and_stale_answers_ar
     assert page.diff_pane.toPlainText() == "-a: 3\n+a: 2\n"
 
 
-def test_a_very_long_file_is_shown_without_highlighting(page: RenderedConfigPage) -> None:
-    long_text = "model_list:\n" + "".join(f"- model_name: m{i}\n" for i in range(4000))
+def _filled(qtbot: QtBot, page: RenderedConfigPage) -> None:
+    qtbot.waitUntil(lambda: not page.is_filling(), timeout=10_000)
+
+
+def test_a_very_long_file_is_shown_without_highlighting(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
     page.set_render(RENDER)
     assert page._highlighters[0].document() is page.render_pane.document()
-    page.set_render(long_text)
+    page.set_render(LONG)
     assert page._highlighters[0].document() is None
-    assert page.render_pane.toPlainText() == long_text.rstrip("\n") or (
-        page.render_pane.toPlainText() == long_text
-    )
+    _filled(qtbot, page)
+    assert page.render_pane.toPlainText() == LONG
     page.set_render(RENDER)
     assert page._highlighters[0].document() is page.render_pane.document()
+    assert page.render_pane.toPlainText() == RENDER
+
+
+def test_a_large_text_arrives_complete_after_the_fill(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
+    remote = LONG.replace("litellm_params", "params")
+    page.set_render(LONG)
+    page.set_remote(remote, _report(DriftState.EDITED_BY_HAND))
+    # The first slice is there at once; the rest follows over the next event-loop turns.
+    assert page.is_filling()
+    assert 0 < len(page.render_pane.toPlainText()) < len(LONG)
+
+    _filled(qtbot, page)
+
+    assert page.render_pane.toPlainText() == LONG
+    assert page.remote_pane.toPlainText() == remote
+
+
+def test_a_hidden_page_fills_its_panes_only_when_shown(qtbot: QtBot) -> None:
+    page = RenderedConfigPage()
+    qtbot.addWidget(page)
+    page.set_render(LONG)
+    page.set_remote(REMOTE, _report(DriftState.EDITED_BY_HAND))
+    assert page.render_pane.toPlainText() == "" and not page.is_filling()
+
+    page.show()
+    _filled(qtbot, page)
+
+    assert page.render_pane.toPlainText() == LONG
+    assert page.remote_pane.toPlainText() == REMOTE
+
+
+def test_a_newer_text_replacing_an_unfinished_fill_ends_with_the_newer_only(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
+    newer = LONG.replace("model_name: m", "model_name: newer-")
+    page.set_render(LONG)
+    assert page.is_filling()
+
+    page.set_render(newer)
+    _filled(qtbot, page)
+
+    assert page.render_pane.toPlainText() == newer
+    page.copy_button.click()
+    assert QGuiApplication.clipboard().text() == newer
+
+
+def test_a_refresh_with_the_same_text_keeps_the_readers_place_and_selection(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
+    page.set_render(LONG)
+    page.set_remote(REMOTE, _report(DriftState.EDITED_BY_HAND))
+    _filled(qtbot, page)
+    cursor = page.render_pane.textCursor()
+    cursor.setPosition(50_000)
+    cursor.setPosition(50_040, QTextCursor.MoveMode.KeepAnchor)
+    page.render_pane.setTextCursor(cursor)
+    page.render_pane.verticalScrollBar().setValue(2000)
+
+    page.set_render(LONG)  # what a refresh hands over when nothing changed
+    page.set_remote(REMOTE, _report(DriftState.EDITED_BY_HAND))
+
+    assert not page.is_filling()
+    assert page.render_pane.verticalScrollBar().value() == 2000
+    selection = page.render_pane.textCursor()
+    assert (selection.selectionStart(), selection.selectionEnd()) == (50_000, 50_040)
+
+
+def test_a_refresh_with_a_changed_text_keeps_the_scroll_position(
+    qtbot: QtBot, page: RenderedConfigPage
+) -> None:
+    page.set_render(LONG)
+    _filled(qtbot, page)
+    page.render_pane.verticalScrollBar().setValue(2000)
+
+    page.set_render("# refreshed\n" + LONG)
+    _filled(qtbot, page)
+
+    assert page.render_pane.toPlainText() == "# refreshed\n" + LONG
+    assert page.render_pane.verticalScrollBar().value() == 2000

@@ -4,12 +4,15 @@ The admin edits the raw text (comments and layout are kept: the Master stores it
 While they type, a debounced check parses it with the app's own YAML loader and validates the
 config Apply would render with it (`core.validate.validate_items`), so duplicate keys, keys the
 app manages (the managed value would win) and bad values show under the editor with their line.
+The check renders the whole config (~60 ms for 2,000 models), so it runs off the GUI thread
+(`BackgroundCheck`); Stage stays disabled until the answer for the text in the editor is back.
 Only findings the passthrough causes are listed: problems elsewhere in the config are the other
 pages' business and must not block this one. "Stage" hands the text to the `StagingEditor`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Sequence
@@ -47,8 +50,10 @@ from llmproxy_desktop.core.items import (
     ItemKind,
 )
 from llmproxy_desktop.core.validate import validate_items
+from llmproxy_desktop.ui.background_check import BackgroundCheck
 from llmproxy_desktop.ui.deferred import DeferredWhileHidden
 from llmproxy_desktop.ui.diff_highlighter import monospace_font
+from llmproxy_desktop.ui.job_runner import error_sentence
 from llmproxy_desktop.ui.staging import StagingEditor
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,
@@ -102,6 +107,29 @@ class LocatedFinding:
 
 
 # ------------------------------------------------------------------------------ pure checks
+
+
+@dataclass(frozen=True)
+class PassthroughCheck:
+    """The answer of one check: the findings of the text, the baseline they were told from
+    (kept for the next check of the same config) and how long the check took."""
+
+    findings: tuple[LocatedFinding, ...]
+    baseline: frozenset[Finding]
+    elapsed_ms: float
+
+
+def check_passthrough(
+    text: str, effective: Sequence[EffectiveItem], baseline: frozenset[Finding] | None
+) -> PassthroughCheck:
+    """The findings `text` as passthrough causes (`passthrough_findings`), the baseline first
+    computed when None. Pure, and slow for a big config (one or two full renders and
+    validations): meant for a background thread."""
+    started = time.perf_counter()
+    if baseline is None:
+        baseline = frozenset(validate_items(without_passthrough(effective)))
+    findings = tuple(passthrough_findings(text, effective, baseline))
+    return PassthroughCheck(findings, baseline, (time.perf_counter() - started) * 1000)
 
 
 def with_passthrough(effective: Sequence[EffectiveItem], text: str) -> list[EffectiveItem]:
@@ -255,8 +283,8 @@ class AdvancedPage(DeferredWhileHidden):
         super().__init__(parent)
         self.setObjectName("advancedPage")
         self._editor = editor
-        self._effective: list[EffectiveItem] = []
-        self._baseline: frozenset[Finding] = frozenset()
+        self._effective: tuple[EffectiveItem, ...] = ()
+        self._baseline: frozenset[Finding] | None = None  # None: not computed for these items
         self._base_text = ""
         self._version = 0
         self._flag: Flag | None = None
@@ -264,6 +292,7 @@ class AdvancedPage(DeferredWhileHidden):
         self._checked_text: str | None = None  # the text the findings belong to
         self._in_flight = False
         self.last_check_ms = 0.0  # how long the last check took (shown nowhere; for benches)
+        self._check = BackgroundCheck(self)
         self._build()
         self._connect()
         self._refresh_state()
@@ -330,8 +359,8 @@ class AdvancedPage(DeferredWhileHidden):
     def _apply_items(self, effective: Sequence[EffectiveItem]) -> None:
         """Edits in progress are kept; if the Master's passthrough changed under them, a note
         says so."""
-        self._effective = list(effective)
-        self._baseline = frozenset(validate_items(without_passthrough(self._effective)))
+        self._effective = tuple(effective)
+        self._baseline = None  # computed by the next check, off the GUI thread
         current = next((e for e in effective if e.item.kind is ItemKind.PASSTHROUGH), None)
         text = current.item.data if current and isinstance(current.item.data, str) else ""
         self._version = current.version if current else 0
@@ -339,13 +368,14 @@ class AdvancedPage(DeferredWhileHidden):
         edited = self.text() != self._base_text
         changed_elsewhere = edited and text != self._base_text and text != self.text()
         self._base_text = text
-        # The rest of the config may have changed, so the last check is stale either way.
+        # The rest of the config may have changed, so the last check is stale either way, and
+        # so is the answer of a check still running.
         self._checked_text = None
+        self._check.cancel()
         if not edited and text != self.text():
-            self.text_edit.setPlainText(text)  # re-checks through textChanged
-        else:
-            # Same text (e.g. our own stage came back): keep the cursor where it is.
-            self._check_timer.start()
+            self.text_edit.setPlainText(text)
+        # else the same text (e.g. our own stage came back): the cursor stays where it is.
+        self.check_now()  # at once: nobody is typing, and the check costs this thread nothing
         if changed_elsewhere:
             self._show_error(CHANGED_ELSEWHERE_TEXT)
         self._show_flag()
@@ -371,18 +401,42 @@ class AdvancedPage(DeferredWhileHidden):
 
     # ------------------------------------------------------------------ checking
 
+    @property
+    def is_checking(self) -> bool:
+        """Whether a check is on its way (started, or waiting for a pause in typing)."""
+        return self._check.is_pending() or self._check_timer.isActive()
+
     def check_now(self) -> None:
-        """Check the editor's text now (the debounce timer calls this)."""
+        """Start checking the editor's text (the debounce timer calls this); the findings
+        arrive in `_checked`, unless newer text or items overtook the check."""
         self._check_timer.stop()
         text = self.text()
-        started = time.perf_counter()
-        self._findings = passthrough_findings(text, self._effective, self._baseline)
-        self.last_check_ms = (time.perf_counter() - started) * 1000
+        self.status_label.setText(CHECKING_TEXT)
+        self._check.submit(
+            functools.partial(check_passthrough, text, self._effective, self._baseline),
+            functools.partial(self._checked, text),
+            self._check_failed,
+        )
+        self._refresh_state()
+
+    def _checked(self, text: str, result: PassthroughCheck) -> None:
+        self._baseline = result.baseline
+        self._findings = list(result.findings)
+        self.last_check_ms = result.elapsed_ms
         self._checked_text = text
         self._show_findings()
         self._refresh_state()
 
+    def _check_failed(self, error: Exception) -> None:
+        self._findings = []
+        self._checked_text = None  # unchecked: Stage stays disabled
+        self.findings_list.clear()
+        self.findings_list.hide()
+        self.status_label.setText(error_sentence("Checking", error))
+        self._refresh_state()
+
     def _text_changed(self) -> None:
+        self._check.cancel()  # its answer would be for a text no longer in the editor
         self._check_timer.start()
         self.status_label.setText(CHECKING_TEXT)
         self._refresh_state()

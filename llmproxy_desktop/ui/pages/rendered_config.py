@@ -5,6 +5,9 @@ Both texts arrive redacted (the render with `redact=True`, the server's file thr
 coloured sentence whether the server's file is what the Master last applied; "Show differences"
 swaps the two panes for a unified diff: the drift report's own when it has one, else one computed
 between the two texts shown.
+
+The panes of a 2,000-model stack hold ~14,000 lines each: they are filled a slice per event-loop
+turn (`IncrementalText`), and a refresh that brings the same text does not fill them again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
 from llmproxy_desktop.ops.drift_report import DriftReport, DriftState
 from llmproxy_desktop.ui.deferred import DeferredWhileHidden
 from llmproxy_desktop.ui.diff_highlighter import DiffView, monospace_font
+from llmproxy_desktop.ui.incremental_text import IncrementalText
 from llmproxy_desktop.ui.theme import (
     CONTROL_SPACING,
     WINDOW_MARGIN,
@@ -146,6 +150,8 @@ class RenderedConfigPage(DeferredWhileHidden):
             YamlHighlighter(self.render_pane.document(), dark=dark),
             YamlHighlighter(self.remote_pane.document(), dark=dark),
         ]
+        self._fills = [IncrementalText(self.render_pane), IncrementalText(self.remote_pane)]
+        self._diff_fill = IncrementalText(self.diff_pane)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(_titled("What Apply writes", self.render_pane))
         self.splitter.addWidget(_titled("On the server", self.remote_pane))
@@ -184,13 +190,21 @@ class RenderedConfigPage(DeferredWhileHidden):
 
     def _set_pane(self, index: int, text: str) -> None:
         """Show `text` in pane `index` (0 render, 1 server), highlighted unless it is so long
-        that highlighting would hold the GUI thread (~30 µs a line: 14,000 lines ≈ 0.4 s)."""
+        that highlighting would add much to the fill (~30 µs a line: 14,000 lines ≈ 0.4 s).
+        The same text again: nothing to do (the reader keeps their place and selection)."""
         pane = (self.render_pane, self.remote_pane)[index]
         highlighter = self._highlighters[index]
         wanted = pane.document() if text.count("\n") <= HIGHLIGHT_MAX_LINES else None
-        if highlighter.document() is not wanted:
-            highlighter.setDocument(wanted)
-        _replace_text(pane, text)
+
+        def attach() -> None:  # on the emptied pane: attaching there rehighlights nothing
+            if highlighter.document() is not wanted:
+                highlighter.setDocument(wanted)
+
+        self._fills[index].set_text(text, attach)
+
+    def is_filling(self) -> bool:
+        """True while a pane is still being filled (a few event-loop turns for a long text)."""
+        return any(fill.is_filling() for fill in (*self._fills, self._diff_fill))
 
     def copy_render(self) -> None:
         """Put the rendered (redacted) text on the clipboard."""
@@ -247,7 +261,7 @@ class RenderedConfigPage(DeferredWhileHidden):
         if self._diff_runner is None:
             self._show_diff(differences(*inputs))
             return
-        _replace_text(self.diff_pane, COMPARING_TEXT)
+        self._diff_fill.set_text(COMPARING_TEXT)
         self._diff_inputs = inputs
 
         def done(diff: str) -> None:
@@ -259,7 +273,7 @@ class RenderedConfigPage(DeferredWhileHidden):
     def _show_diff(self, diff: str) -> None:
         if not diff:
             diff = NO_DIFFERENCES_TEXT if self._remote is not None else NOT_READ_TEXT
-        _replace_text(self.diff_pane, diff)
+        self._diff_fill.set_text(diff)
 
     def changeEvent(self, event: QEvent) -> None:
         """Follow light/dark mode."""
@@ -269,10 +283,3 @@ class RenderedConfigPage(DeferredWhileHidden):
             for highlighter in self._highlighters:
                 highlighter.set_dark(dark)
             self._show_drift()
-
-
-def _replace_text(pane: QPlainTextEdit, text: str) -> None:
-    # Keep the reader's place across refreshes: a refresh must not jump to the top.
-    position = pane.verticalScrollBar().value()
-    pane.setPlainText(text)
-    pane.verticalScrollBar().setValue(position)
