@@ -119,9 +119,14 @@ class PingView:
 # ------------------------------------------------------------------------------ pure parts
 
 
+_SHAPES_SETTINGS: Final = frozenset({ItemKind.LITELLM_SETTING, ItemKind.PASSTHROUGH})
+
+
 def cache_settings(effective: Sequence[EffectiveItem]) -> CacheSettings:
     """The cache settings of the config Apply would render from `effective`."""
-    config = build_config(live_items(effective))
+    # Only settings and the passthrough can shape litellm_settings: leaving models and
+    # credentials out keeps this cheap for a 2,000-model stack (it runs on every refresh).
+    config = build_config(live_items(e for e in effective if e.item.kind in _SHAPES_SETTINGS))
     section = config.get("litellm_settings")
     settings: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
     raw_params = settings.get("cache_params")
