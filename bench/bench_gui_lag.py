@@ -23,7 +23,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 import cProfile
-import ctypes
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -66,16 +66,11 @@ MODELS = 2000
 INTERVAL_MS = 5
 STALL_BUDGET_S = 0.050
 
-# PySide6 6.12.0 (abi3 wheel) on CPython 3.11 drops one reference to None on every call of a
-# Qt method returning void (`QObject().setObjectName("x")` 10,000 times aborts the interpreter
-# with "none_dealloc"; None is immortal only from 3.12 on). One 2,000-model feed makes far more
-# such calls than None has references (the Rendered Config page's YAML highlighter alone calls
-# setFormat per token), so without this pad the bench aborts in the first feed. The pad keeps
-# the measurement running; `none_refs_lost` reports how many references each scenario dropped.
-# True and False lose references the same way (calls returning bool).
-_NONE_PAD = [None] * 20_000_000 + [True, False] * 2_000_000
-# Never freed, not even at interpreter exit: freeing it then would drop None to zero instead.
-ctypes.pythonapi.Py_IncRef(ctypes.py_object(_NONE_PAD))
+# PySide6 6.12.0 (abi3 wheel) on CPython 3.11 dropped one reference to None per call of a Qt
+# method returning void, and a 2,000-model feed aborted the interpreter; the project pins 6.11.3
+# (tests/gui/test_qt_binding.py). `none_refs_lost` still reports how many references each
+# scenario dropped, so a binding that leaks again shows here. (Earlier runs kept a 24 M-element
+# pad of None to survive 6.12.0; every full garbage collection then walked it, ~150 ms.)
 PAGES = ("dashboard", "models", "keys", "routing", "caching", "advanced", "rendered")
 _FLAGS = (None, None, None, Flag.NEW, Flag.CHANGED, Flag.DELETED)
 
@@ -179,6 +174,25 @@ def wait_phase(qtbot: QtBot, probe: LagProbe, phase: str, action: Callable[[], N
     QTimer.singleShot(0, run)
     qtbot.waitUntil(lambda: bool(done), timeout=120_000)
     qtbot.wait(300)
+
+
+def wait_settled(qtbot: QtBot, workspace: StackWorkspace) -> None:
+    """Wait (in the current phase) until the Rendered Config page's panes are filled and the
+    Advanced page's background check has answered: the probe must see all of their turns."""
+    rendered, advanced = workspace.rendered_page, workspace.advanced_page
+    qtbot.waitUntil(lambda: not rendered.is_filling() and not advanced.is_checking, timeout=120_000)
+    qtbot.wait(100)
+
+
+def with_new_texts(status: StackStatus) -> StackStatus:
+    """The same snapshot with both config texts changed from their first line on (a comment
+    prepended), so a refresh fills both Rendered Config panes again."""
+    assert status.rendered_redacted is not None and status.remote_redacted is not None
+    return dataclasses.replace(
+        status,
+        rendered_redacted="# refreshed\n" + status.rendered_redacted,
+        remote_redacted="# refreshed\n" + status.remote_redacted,
+    )
 
 
 # -- (a) page loads ---------------------------------------------------------------------------
@@ -367,10 +381,23 @@ def test_page_loads_2000_models_lag(
         wait_phase(qtbot, probe, "first feed", lambda: workspace._feed(status))
         for key in PAGES:
             wait_phase(qtbot, probe, f"show {key}", functools.partial(window.show_page, key))
+            wait_settled(qtbot, workspace)
         # Two refreshes with the same snapshot: on the Rendered Config page, then on Models.
         wait_phase(qtbot, probe, "refresh feed", lambda: workspace._feed(status))
+        wait_settled(qtbot, workspace)
         window.show_page("models")
         wait_phase(qtbot, probe, "refresh on models", lambda: workspace._feed(status))
+        # A refresh with Advanced shown (its check runs at once), and one that brings new texts
+        # with Rendered Config shown (both panes filled again, the reader's place kept).
+        window.show_page("advanced")
+        wait_settled(qtbot, workspace)
+        wait_phase(qtbot, probe, "refresh on advanced", lambda: workspace._feed(status))
+        wait_settled(qtbot, workspace)
+        window.show_page("rendered")
+        wait_settled(qtbot, workspace)
+        changed = with_new_texts(status)
+        wait_phase(qtbot, probe, "refresh rendered, new", lambda: workspace._feed(changed))
+        wait_settled(qtbot, workspace)
         probe.stop()
 
     benchmark.pedantic(scenario, rounds=1, iterations=1)
