@@ -78,6 +78,17 @@ _bs_python_packages() {
   fi
 }
 
+# Print the Debian package with the shared library of Debian's Python (libpython3.N), which
+# PyInstaller bundles; nothing for another interpreter (it brings its own) or none at all.
+bs_libpython_package() {
+  local python
+  python=$(bs_python)
+  command -v "$python" >/dev/null 2>&1 || return 0
+  "$python" -c 'import os, sys
+if os.path.realpath(sys.executable).startswith("/usr/bin/"):
+    print("libpython%d.%d" % sys.version_info[:2])' 2>/dev/null || true
+}
+
 # Print those of the given packages that are not installed (one per line).
 _bs_missing_packages() {
   local pkg status

@@ -30,8 +30,11 @@ fingerprint() {
 
 start=$(date +%s)
 cd "$REPO_ROOT"
-# objdump (binutils) and python3-venv: installed as root, else the apt command is printed (exit 2).
+# objdump (binutils), Python with venv, then Debian's libpython3.N (known once Python is there):
+# installed as root, else the apt command is printed (exit 2).
 bs_ensure_system_packages "${BUILD_PACKAGES[@]}"
+mapfile -t LIBPYTHON < <(bs_libpython_package)
+bs_ensure_system_packages "${LIBPYTHON[@]}"
 
 # One build at a time per tree: two test runs in one checkout must not write dist/ together.
 mkdir -p "$REPO_ROOT/build"
