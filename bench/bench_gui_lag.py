@@ -52,6 +52,7 @@ from llmproxy_desktop.remote.profiles import StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.store import Actor, RevisionInfo
+from llmproxy_desktop.ui.interpreter_tuning import tune_for_the_gui
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.stack_workspace import StackWorkspace
@@ -71,6 +72,7 @@ STALL_BUDGET_S = 0.050
 # (tests/gui/test_qt_binding.py). `none_refs_lost` still reports how many references each
 # scenario dropped, so a binding that leaks again shows here. (Earlier runs kept a 24 M-element
 # pad of None to survive 6.12.0; every full garbage collection then walked it, ~150 ms.)
+tune_for_the_gui()  # as run_gui does before the window shows
 PAGES = ("dashboard", "models", "keys", "routing", "caching", "advanced", "rendered")
 _FLAGS = (None, None, None, Flag.NEW, Flag.CHANGED, Flag.DELETED)
 

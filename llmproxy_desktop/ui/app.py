@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from llmproxy_desktop import __version__
 from llmproxy_desktop.ops.self_check import startup_self_check
+from llmproxy_desktop.ui.interpreter_tuning import tune_for_the_gui
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.pages.welcome import APP_NAME
@@ -60,6 +61,7 @@ def run_gui(argv: list[str]) -> int:
     options it understands a hidden ``--quit-after-ms N`` that closes the window after N ms.
     """
     args, qt_args = _parse_gui_args(argv)
+    tune_for_the_gui()
     app = create_application(qt_args)
     theme = ThemeController(app, parent=app)
     keyring = startup_self_check()

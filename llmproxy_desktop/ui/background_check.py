@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from shiboken6 import isValid
 
+from llmproxy_desktop.ui.interpreter_tuning import collections_held
+
 __all__ = ["BackgroundCheck"]
 
 _log = logging.getLogger(__name__)
@@ -124,7 +126,8 @@ class _Lane:
 
 def _run(work: Callable[[], object]) -> _Outcome:
     try:
-        return _Outcome(value=work())
+        with collections_held():  # a collection here would stop the GUI thread too
+            return _Outcome(value=work())
     except Exception as error:  # handed to the GUI thread, which says it in a sentence
         _log.error("background check failed", exc_info=error)
         return _Outcome(error=error)

@@ -30,6 +30,7 @@ from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileNotFound, ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.apply_bar import ApplyBar
+from llmproxy_desktop.ui.interpreter_tuning import freeze_heap_once
 from llmproxy_desktop.ui.job_runner import JobProgress, JobRunner
 from llmproxy_desktop.ui.keys_service import StackKeysService
 from llmproxy_desktop.ui.main_window import MainWindow
@@ -349,6 +350,9 @@ class StackWorkspace(QObject):
         if status.stack not in self._rollup_started:
             self._rollup_started.add(status.stack)
             self._catch_up_usage()
+        if effective is not None:
+            # Every heavy module is imported by the first snapshot: collections skip them.
+            freeze_heap_once()
         if not status.initialised and status.stack not in self._import_offered:
             self._import_offered.add(status.stack)
             self.offer_first_boot_import()
