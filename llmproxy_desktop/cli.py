@@ -660,7 +660,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `llmproxy-desktop` console script."""
+    """Entry point of the `llmproxy-desktop` console script. Called as the console script
+    (`argv` None), it also sends the process's logging to the log file (app_logging); tests
+    that call it with arguments leave their process's logging alone."""
+    if argv is None:
+        from .app_logging import configure_logging
+
+        configure_logging()
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args, rest = build_parser().parse_known_args(args_list)
