@@ -182,8 +182,7 @@ def cmd_deploy(args: argparse.Namespace, out: Output) -> int:
             f"{profile.name}: {error} To trust it: --accept-host-key {error.fingerprint}"
         ) from None
     except DeployFailed as error:
-        for line in error.output[-15:]:
-            out.say(f"    | {line}")
+        # compose's output, error.output, was already streamed line by line above
         code = EXIT_USAGE if error.step.name in ("CHECK", "UPLOAD") else EXIT_FINDINGS
         raise CliError(f"{error.step.value}: {error}", code) from None
     except RemoteError as error:

@@ -127,3 +127,50 @@ def test_deploy_without_an_init_directory_says_what_to_do(
     code = run("--stack", STACK, "deploy", "--from", str(tmp_path / "nothing"), "--yes")
     assert code == 2
     assert "stack init" in capsys.readouterr().err
+
+
+# An image no registry here can serve, pulled from a closed loopback port: compose fails the way
+# a server without registry access fails with the product's images (a fresh machine in this
+# workplace), and no traffic leaves the machine.
+_UNPULLABLE = """\
+services:
+  litellm:
+    image: 127.0.0.1:9/llmproxy-test/absent:1
+"""
+
+
+def test_a_failing_compose_up_is_reported_once_with_its_output_streamed(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    server_sshd: SshdServer,
+    client_keys: ClientKeys,
+    dockerd: Dockerd,
+) -> None:
+    local = tmp_path / "local"
+    assert run("stack", "init", str(local)) == 0
+    (local / "docker-compose.yml").write_text(_UNPULLABLE)
+    ProfileStore().add(
+        StackProfile(
+            name=STACK,
+            compose_dir=str(tmp_path / "srv" / "pullfail"),
+            host="127.0.0.1",
+            port=server_sshd.port,
+            user="root",
+            auth=AuthMethod.KEY_FILE,
+            key_file=client_keys.plain,
+        )
+    )
+    capsys.readouterr()
+
+    code = run(
+        "--stack", STACK, "deploy", "--from", str(local), "--yes", "--no-import",
+        "--docker-host", dockerd.url, "--accept-host-key", server_sshd.fingerprint(),
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    out = captured.out
+
+    assert code == 1, out
+    pulling = [line for line in out.splitlines() if "Pulling litellm" in line]
+    assert len(pulling) == 1, out  # streamed once, not repeated under the error
+    assert "docker compose up -d: `docker compose up -d` failed with exit status" in captured.err
+    assert "deployed" not in out
