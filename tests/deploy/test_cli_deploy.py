@@ -48,6 +48,28 @@ def run(*argv: str) -> int:
     return code
 
 
+def deploy_over_ssh(
+    local: Path, remote: Path, sshd: SshdServer, keys: ClientKeys, dockerd: Dockerd
+) -> int:
+    """Add the stack's profile (root over the test sshd) and run `deploy --from local` to
+    `remote` on the private dockerd, unattended."""
+    ProfileStore().add(
+        StackProfile(
+            name=STACK,
+            compose_dir=str(remote),
+            host="127.0.0.1",
+            port=sshd.port,
+            user="root",
+            auth=AuthMethod.KEY_FILE,
+            key_file=keys.plain,
+        )
+    )
+    return run(
+        "--stack", STACK, "deploy", "--from", str(local), "--yes", "--no-import",
+        "--docker-host", dockerd.url, "--accept-host-key", sshd.fingerprint(),
+    )  # fmt: skip
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
@@ -91,23 +113,8 @@ def test_deploy_from_an_init_directory_brings_the_services_up(
     # The product's compose file needs registry images; the test's uses the local busybox.
     (local / "docker-compose.yml").write_text(_COMPOSE.replace("{seed_exit}", "0"))
     remote = tmp_path / "srv" / "clistack"
-    ProfileStore().add(
-        StackProfile(
-            name=STACK,
-            compose_dir=str(remote),
-            host="127.0.0.1",
-            port=server_sshd.port,
-            user="root",
-            auth=AuthMethod.KEY_FILE,
-            key_file=client_keys.plain,
-        )
-    )
     capsys.readouterr()
-
-    code = run(
-        "--stack", STACK, "deploy", "--from", str(local), "--yes", "--no-import",
-        "--docker-host", dockerd.url, "--accept-host-key", server_sshd.fingerprint(),
-    )  # fmt: skip
+    code = deploy_over_ssh(local, remote, server_sshd, client_keys, dockerd)
     out = capsys.readouterr().out
 
     assert code == 0, out
@@ -149,23 +156,8 @@ def test_a_failing_compose_up_is_reported_once_with_its_output_streamed(
     local = tmp_path / "local"
     assert run("stack", "init", str(local)) == 0
     (local / "docker-compose.yml").write_text(_UNPULLABLE)
-    ProfileStore().add(
-        StackProfile(
-            name=STACK,
-            compose_dir=str(tmp_path / "srv" / "pullfail"),
-            host="127.0.0.1",
-            port=server_sshd.port,
-            user="root",
-            auth=AuthMethod.KEY_FILE,
-            key_file=client_keys.plain,
-        )
-    )
     capsys.readouterr()
-
-    code = run(
-        "--stack", STACK, "deploy", "--from", str(local), "--yes", "--no-import",
-        "--docker-host", dockerd.url, "--accept-host-key", server_sshd.fingerprint(),
-    )  # fmt: skip
+    code = deploy_over_ssh(local, tmp_path / "srv" / "pullfail", server_sshd, client_keys, dockerd)
     captured = capsys.readouterr()
     out = captured.out
 
