@@ -6,7 +6,8 @@
 # 1. installs missing system packages (as root; otherwise prints the apt command and exits 2),
 # 2. creates/updates .venv (pip install -e '.[dev]', skipped when pyproject.toml is unchanged),
 # 3. creates .venv-litellm for the oracle tests (scripts/make-litellm-venv.sh),
-# 4. runs ruff, mypy and pytest over tests/ (Qt offscreen); extra arguments go to pytest.
+# 4. runs ruff, mypy and pytest over tests/ (Qt offscreen); extra arguments go to pytest, and
+#    test paths among them replace tests/.
 # Exits non-zero if any step fails; the checks in 4 all run even when an earlier one fails.
 set -euo pipefail
 
@@ -87,7 +88,15 @@ run_check "mypy" mypy
 
 stage_begin "pytest"
 pytest_rc=0
-python -m pytest tests "$@" || pytest_rc=$?
+# Test paths among the arguments (scripts/test.sh tests/gui -x): run those; else all of tests/.
+targets=(tests)
+for arg in "$@"; do
+  if [[ $arg != -* && -e ${arg%%::*} ]]; then
+    targets=()
+    break
+  fi
+done
+python -m pytest "${targets[@]}" "$@" || pytest_rc=$?
 case $pytest_rc in
   0) stage_end ok ;;
   5)
