@@ -1,9 +1,12 @@
-"""Render the app offscreen into docs/screenshots/*.png, in light and dark.
+"""Render the app under Xvfb into docs/screenshots/*.png, in light and dark.
 
 Usage: .venv/bin/python scripts/screenshots.py [--out DIR] [--scale N] [--only NAME ...]
+                                               [--platform xvfb|offscreen]
 
-Uses Qt's offscreen platform (no display needed) and QWidget.grab(), so the images are the
-widgets' own pixels at a fixed size, without window-manager decorations.
+Starts a private Xvfb server and shows real X11 windows through Qt's xcb platform (as on a
+Linux desktop); `--platform offscreen` uses Qt's offscreen platform instead, with no X server.
+QWidget.grab() takes the widgets' own pixels at a fixed size, without window-manager
+decorations.
 
 Every shot builds the real window: `MainWindow` plus the `StackWorkspace` that registers the
 pages, over a scratch ProfileStore holding two stacks. Nothing connects (`start()` is never
@@ -19,14 +22,17 @@ Shots: ``welcome`` (no stack yet), one per page key, ``apply-progress`` (a finis
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import hashlib
 import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -919,17 +925,60 @@ class _FakeLogs:
         pass
 
 
+@contextlib.contextmanager
+def _display(platform: str) -> Iterator[None]:
+    """Qt's platform for the shots. "xvfb": a private Xvfb server and Qt's xcb platform, so the
+    windows are real X11 windows drawn as on a Linux desktop; "offscreen": no X server at all."""
+    if platform == "offscreen":
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        yield
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SystemExit("Xvfb not found: apt-get install xvfb, or use --platform offscreen")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as announced:  # Xvfb writes its display number when ready
+            display = announced.readline().strip()
+        if not display:
+            raise SystemExit(f"Xvfb exited with {server.wait()} before it was ready")
+        os.environ["DISPLAY"] = f":{display}"
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        yield
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def main(argv: list[str]) -> int:
     """Write one PNG per shot and colour scheme; print each path."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "screenshots")
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (e.g. 2)")
     parser.add_argument("--only", nargs="*", help="shot names (welcome, page keys, sheets)")
+    parser.add_argument(
+        "--platform",
+        choices=("xvfb", "offscreen"),
+        default="xvfb",
+        help="xvfb (default): real X11 windows on a private Xvfb display; offscreen: Qt's "
+        "offscreen platform, no X server",
+    )
     args = parser.parse_args(argv)
+    with _display(args.platform):
+        return _render(args)
 
-    # Before Qt is imported: offscreen rendering, and settings, stacks and known hosts that never
-    # touch the user's own (QSettings and ProfileStore both follow XDG_CONFIG_HOME on Linux).
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+def _render(args: argparse.Namespace) -> int:
+    """The shots, once the platform is set up."""
+    # Before Qt is imported: settings, stacks and known hosts that never touch the user's own
+    # (QSettings and ProfileStore both follow XDG_CONFIG_HOME on Linux).
     os.environ["QT_SCALE_FACTOR"] = str(args.scale)
     scratch = Path(tempfile.mkdtemp(prefix="llmproxy-screenshots-"))
     os.environ["XDG_CONFIG_HOME"] = str(scratch)
