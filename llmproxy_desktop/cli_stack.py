@@ -45,6 +45,7 @@ from .remote.errors import RemoteError
 
 if TYPE_CHECKING:
     from .ops.apply import ApplyResult, Step
+    from .ops.apply_outcome import ApplyAttempt
     from .ops.drift import DriftReport
     from .ops.stack_connection import StackConnection
     from .remote.profiles import SecretKind, StackProfile
@@ -335,6 +336,8 @@ def _drift_note(connection: StackConnection, out: Output) -> DriftReport | None:
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
     """The Master's counts, the last Apply, config.yaml's drift state and LiteLLM's health."""
+    from .ops.apply_outcome import latest_attempt
+
     with connected(args, out) as connection:
         master = connection.master
         revisions = master.revisions(1)
@@ -344,6 +347,7 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
         container = _container_status(connection)
         vault = "none" if not master.has_vault() else "unlocked" if master.vault else "locked"
         initialised = master.initialised()
+        attempt = latest_attempt(master)
     last = revisions[0] if revisions else None
     drift_text = report.sentence() if report else "cannot compare: the credential vault is locked"
     out.payload.update(
@@ -356,6 +360,7 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
         drift_sentence=drift_text,
         litellm=litellm,
         container=container,
+        last_attempt=None if attempt is None else _attempt_json(attempt),
     )
     out.say(f"stack:        {connection.profile.name}")
     if initialised is None:
@@ -369,6 +374,11 @@ def cmd_status(args: argparse.Namespace, out: Output) -> int:
         )
     else:
         out.say("last apply:   none yet")
+    if attempt is not None and not attempt.ok:
+        out.say(
+            f"last attempt: FAILED at {attempt.failed_step}, by {attempt.by} at "
+            f"{attempt.at:%Y-%m-%d %H:%M:%S %Z}: {attempt.detail}"
+        )
     out.say(f"config.yaml:  {drift_text}")
     out.say(f"LiteLLM:      {litellm}")
     out.say(f"container:    {container}")
@@ -394,6 +404,17 @@ def _container_status(connection: StackConnection) -> str:
     health = "" if state.health.value == "none" else f" ({state.health.value})"
     since = f", started {state.started_at:%Y-%m-%d %H:%M:%S %Z}" if state.started_at else ""
     return f"{state.status.value}{health}{since}"
+
+
+def _attempt_json(attempt: ApplyAttempt) -> dict[str, Any]:
+    return {
+        "ok": attempt.ok,
+        "failed_step": attempt.failed_step,
+        "detail": attempt.detail,
+        "revision": attempt.revision_id,
+        "by": str(attempt.by),
+        "at": attempt.at.isoformat(),
+    }
 
 
 def _revision_json(revision: Any) -> dict[str, Any]:

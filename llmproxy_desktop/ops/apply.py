@@ -22,6 +22,7 @@ it records them and restarts LiteLLM, which was never started on that file.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from ..core.validate import render_checked
 from ..remote.errors import RemoteError
 from ..store import Actor, Master, StoreError
 from .apply_lock import ApplyLocked, apply_lock
+from .apply_outcome import APPLY_RESULT_ACTION, outcome_detail
 from .apply_target import ApplyTarget
 
 __all__ = [
@@ -54,6 +56,9 @@ __all__ = [
 
 _RENDER_ATTEMPTS = 3  # re-read when another admin stages between our two reads
 _READY_POLL_SECONDS = 0.25
+
+
+_log = logging.getLogger(__name__)
 
 
 class Step(StrEnum):
@@ -258,7 +263,32 @@ def apply(
             run.record(Step.LOCK, Outcome.FAILED, _one_line(error), started)
             run.advice = "The Master's database is unreachable; nothing was changed. Reconnect."
         run.skip_rest("not reached")
-    return run.result()
+    result = run.result()
+    _record_outcome(master, result, actor)
+    return result
+
+
+def _record_outcome(master: Master, result: ApplyResult, actor: Actor) -> None:
+    """Record how the Apply ended in the audit log (`ops.apply_outcome`), unless it changed
+    nothing (cancelled, no-op). Best effort: the result stands even if the database is gone."""
+    if result.cancelled or result.noop:
+        return
+    failed = next((s for s in result.steps if s.outcome is Outcome.FAILED), None)
+    detail = outcome_detail(
+        ok=result.ok,
+        failed_step=None if failed is None else failed.step.name,  # LOCK, RENDER, ... as the docs
+        detail=failed.detail if failed is not None else _done_detail(result),
+        revision_id=result.revision_id,
+    )
+    try:
+        master.audit(APPLY_RESULT_ACTION, detail, actor)
+    except (SQLAlchemyError, StoreError) as error:
+        _log.warning("the Apply's outcome was not recorded: %s", _one_line(error))
+
+
+def _done_detail(result: ApplyResult) -> str:
+    fold = next((s for s in result.steps if s.step is Step.FOLD), None)
+    return fold.detail if fold is not None else ""
 
 
 def _locked_pipeline(

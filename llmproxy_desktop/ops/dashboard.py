@@ -19,6 +19,7 @@ from ..core.items import EffectiveItem, Flag, Item, ItemKind, model_group
 from ..remote.container_state import ContainerState, ContainerStatus, HealthStatus
 from ..remote.litellm_status import Readiness
 from ..store.records import RevisionInfo, format_time
+from .apply_outcome import ApplyAttempt
 
 UNKNOWN: Final = "—"
 NOT_READ: Final = "Not read yet: refresh to ask the stack."
@@ -83,6 +84,7 @@ class DashboardSummary:
     container_reason: str = NOT_READ
     last_revision: RevisionInfo | None = None
     last_apply_ok: bool | None = None
+    last_attempt: ApplyAttempt | None = None
 
     def figures(self) -> list[Figure]:
         """The cards, in `FigureId` order."""
@@ -190,7 +192,10 @@ class DashboardSummary:
         )
 
     def _last_apply_figure(self) -> Figure:
-        last = self.last_revision
+        attempt, last = self.last_attempt, self.last_revision
+        newer = attempt is not None and (last is None or attempt.at >= last.created_at)
+        if attempt is not None and newer and not attempt.ok:
+            return self._failed_attempt_figure(attempt)
         if last is None:
             return Figure(
                 FigureId.LAST_APPLY,
@@ -208,6 +213,28 @@ class DashboardSummary:
             detail += " The Apply after it did not complete; see History."
             tone = Tone.BAD
         return Figure(FigureId.LAST_APPLY, f"#{last.id}", "Last apply", note, detail, tone)
+
+    def _failed_attempt_figure(self, attempt: ApplyAttempt) -> Figure:
+        """The newest Apply failed (whoever ran it, wherever): say at which step and after which
+        point, so the admin knows whether the file changed."""
+        ago = format_duration(max(self.now - attempt.at, timedelta(0)))
+        step = attempt.failed_step or "an unknown step"
+        detail = (
+            f"The Apply by {attempt.by} at {format_time(attempt.at)} failed at {step}: "
+            f"{attempt.detail}."
+        )
+        if attempt.revision_id is not None:
+            detail += f" It had recorded revision {attempt.revision_id}; fix forward and Apply."
+        else:
+            detail += " See the Logs page or History, fix the cause and Apply again."
+        return Figure(
+            FigureId.LAST_APPLY,
+            "Failed",
+            "Last apply",
+            f"{ago} ago by {attempt.by.user}",
+            detail,
+            Tone.BAD,
+        )
 
 
 _SERVED: Final = "Served model groups"
@@ -228,15 +255,18 @@ def build_summary(
     served_error: str | None = None,
     container_error: str | None = None,
     applied: Iterable[Item] | None = None,
+    last_attempt: ApplyAttempt | None = None,
 ) -> DashboardSummary:
     """The dashboard's numbers from what one refresh gathered.
 
     A None input is unknown; the matching `*_error` (a sentence, e.g. from a LiteLLMDown) says
     why, else "not read yet". Uptime is `now - started_at` of a running container, never negative
-    (the server's clock may run ahead of ours). `last_apply_ok` is False when the newest Apply
-    attempt failed after `last_revision` was recorded. Missing groups are those of `applied`
-    (what LiteLLM should serve now; staged groups are not live before Apply) that LiteLLM does
-    not list; without `applied`, the effective items that are not new stand in for it.
+    (the server's clock may run ahead of ours). `last_apply_ok` is False when this window's newest
+    Apply failed after `last_revision` was recorded; `last_attempt` is the newest Apply outcome
+    recorded in the Master (any admin, any client), shown when it failed after that revision.
+    Missing groups are those of `applied` (what LiteLLM should serve now; staged groups are not
+    live before Apply) that LiteLLM does not list; without `applied`, the effective items that
+    are not new stand in for it.
     """
     effective = list(effective)
     models = [e.item for e in effective if e.item.kind is ItemKind.MODEL and not e.is_deleted]
@@ -264,6 +294,7 @@ def build_summary(
         container_reason=container_error or NOT_READ,
         last_revision=last_revision,
         last_apply_ok=last_apply_ok,
+        last_attempt=last_attempt,
     )
 
 

@@ -17,6 +17,7 @@ from ..remote.container_state import ContainerState
 from ..remote.errors import RemoteError
 from ..remote.litellm_client import CacheStatus, Readiness
 from ..store import RevisionInfo, VaultLocked
+from .apply_outcome import ApplyAttempt, latest_attempt
 from .drift import DriftReport, check_drift, redact_config_text, secret_literals
 from .stack_connection import StackConnection
 
@@ -54,6 +55,7 @@ class StackStatus:
     rendered_redacted: str | None  # what an Apply would write, every secret as ***
     remote_redacted: str | None  # the server's config.yaml as it is, every secret as ***
     remote_error: str | None
+    last_attempt: ApplyAttempt | None = None  # how the newest recorded Apply ended
 
 
 def read_items(
@@ -107,6 +109,7 @@ def read_status(connection: StackConnection) -> StackStatus:
         rendered_redacted=None if effective is None else render(live_items(effective), redact=True),
         remote_redacted=remote,
         remote_error=remote_error,
+        last_attempt=latest_attempt(master),
     )
 
 

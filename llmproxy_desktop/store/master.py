@@ -529,22 +529,24 @@ class Master:
         with self._write_sessions.begin() as s:
             return _audit(s, action, detail, actor)
 
+    def latest_audit(self, action: str) -> AuditEntry | None:
+        """The newest audit entry of `action`, if any."""
+        with self._reading() as s:
+            row = s.execute(
+                select(AuditRow)
+                .where(AuditRow.action == action)
+                .order_by(AuditRow.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            return None if row is None else _audit_entry(row)
+
     def audit_entries(self, limit: int = 200, *, before_id: int | None = None) -> list[AuditEntry]:
         """Audit entries, newest first; page with `before_id` (the last id of the prior page)."""
         with self._reading() as s:
             query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
             if before_id is not None:
                 query = query.where(AuditRow.id < before_id)
-            return [
-                AuditEntry(
-                    id=row.id,
-                    at=row.at,
-                    by=Actor(row.actor_user, row.actor_host),
-                    action=row.action,
-                    detail=row.detail,
-                )
-                for row in s.scalars(query)
-            ]
+            return [_audit_entry(row) for row in s.scalars(query)]
 
     # -------------------------------------------------------------------------- vault
 
@@ -956,6 +958,16 @@ def _mark_initialised(s: Session, via: str, actor: Actor) -> None:
     )
     # First initialisation wins: later applies must not move the date.
     s.execute(stmt.on_conflict_do_nothing(index_elements=[MetaRow.key]))
+
+
+def _audit_entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        by=Actor(row.actor_user, row.actor_host),
+        action=row.action,
+        detail=row.detail,
+    )
 
 
 def _audit(s: Session, action: str, detail: Mapping[str, Any], actor: Actor) -> int:

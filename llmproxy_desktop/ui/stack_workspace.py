@@ -444,6 +444,7 @@ class StackWorkspace(QObject):
             served_error=status.litellm_error,
             container_error=status.container_error,
             applied=status.applied,
+            last_attempt=status.last_attempt,
         )
 
     def refresh(self) -> None:

@@ -27,6 +27,7 @@ from llmproxy_desktop.ops.apply import (
     apply,
 )
 from llmproxy_desktop.ops.apply_lock import apply_lock
+from llmproxy_desktop.ops.apply_outcome import latest_attempt
 from llmproxy_desktop.ops.apply_target import (
     ApplyTarget,
     ConfigFile,
@@ -151,6 +152,10 @@ def test_apply_of_a_staged_model_makes_litellm_serve_and_answer_it(
     assert revision.summary == "1 new, 0 changed, 0 deleted"
     assert (stack_restored.config_dir / "config.yaml").stat().st_mode & 0o777 == 0o600
     assert temp_files(stack_restored) == []
+    # The outcome is in the Master for every client's Dashboard and `status`.
+    attempt = latest_attempt(master)
+    assert attempt is not None and attempt.ok and attempt.failed_step is None
+    assert attempt.by == ALICE and attempt.revision_id == result.revision_id
 
     # LiteLLM was restarted on the new file: it lists the group and answers through it.
     assert started_at(stack_restored) != before_start
@@ -186,6 +191,9 @@ def test_apply_keeps_staged_items_and_the_file_when_validation_fails(
     assert master.staged_versions() == staged
     assert master.revisions() == []
     assert started_at(stack_restored) == before_start
+    attempt = latest_attempt(master)  # recorded although nothing changed: it was refused
+    assert attempt is not None and not attempt.ok and attempt.failed_step == "RENDER"
+    assert attempt.revision_id is None and attempt.by == ALICE
 
 
 class CancelAtTheLastMoment:
@@ -235,6 +243,7 @@ def test_cancel_before_the_commit_point_writes_nothing(
     assert temp_files(stack_restored) == []  # the complete temp file was removed
     assert master.staged_versions() == staged
     assert master.revisions() == []
+    assert latest_attempt(master) is None  # a cancelled Apply changed nothing: not recorded
 
 
 def test_cancel_set_before_the_apply_stops_at_render(
@@ -288,6 +297,7 @@ def test_noop_apply_skips_the_write_and_the_restart_and_says_so(
     assert config_bytes(stack_restored) == data
     assert (stack_restored.config_dir / "config.yaml").stat().st_mtime_ns == mtime
     assert master.revisions() == []
+    assert latest_attempt(master) is None  # nor is a no-op
 
 
 def test_second_apply_fails_fast_naming_the_holder(

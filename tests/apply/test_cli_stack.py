@@ -277,6 +277,13 @@ def test_apply_of_an_invalid_master_exits_1_with_findings_and_keeps_everything(
     assert "nothing was written" in data["advice"].lower()
     assert_untouched(master, stack_restored, before, staged=1)
 
+    # Any admin's `status` (and Dashboard) now says how the last Apply ended.
+    code, out, err = cli(capsys, "status")
+    assert code == 0, out + err
+    assert "last attempt: FAILED at RENDER" in out
+    code, data, _ = cli_json(capsys, "status")
+    assert data["last_attempt"]["ok"] is False and data["last_attempt"]["failed_step"] == "RENDER"
+
 
 def test_apply_while_another_admin_applies_exits_3_naming_them(
     profile: StackProfile,

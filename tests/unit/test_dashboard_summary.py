@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind
+from llmproxy_desktop.ops.apply_outcome import ApplyAttempt
 from llmproxy_desktop.ops.dashboard import (
     NOT_READ,
     UNKNOWN,
@@ -154,7 +155,58 @@ def test_groups_the_proxy_does_not_serve_are_named() -> None:
 def test_a_failed_last_apply_is_marked() -> None:
     figures = _full(last_apply_ok=False)
 
-    assert figures[FigureId.LAST_APPLY].tone is Tone.BAD
+    figure = figures[FigureId.LAST_APPLY]
+    assert figure.tone is Tone.BAD
+    assert figure.note == "Last attempt failed" and "did not complete" in figure.detail
+
+
+def _attempt(ok: bool, hours_ago: float, **overrides: Any) -> ApplyAttempt:
+    fields: dict[str, Any] = {
+        "at": NOW - timedelta(hours=hours_ago),
+        "by": Actor("bob", "ci-runner"),
+        "ok": ok,
+        "failed_step": None if ok else "VERIFY",
+        "detail": "revision 8" if ok else "LiteLLM does not serve gpt-5",
+        "revision_id": 8,
+    }
+    return ApplyAttempt(**{**fields, **overrides})
+
+
+def test_a_failed_apply_recorded_by_anyone_after_the_revision_is_shown() -> None:
+    figure = _full(last_attempt=_attempt(False, hours_ago=2))[FigureId.LAST_APPLY]
+
+    assert (figure.value, figure.tone) == ("Failed", Tone.BAD)
+    assert figure.note == "2 h ago by bob"
+    assert "bob@ci-runner" in figure.detail and "failed at VERIFY" in figure.detail
+    assert "LiteLLM does not serve gpt-5" in figure.detail
+    assert "recorded revision 8; fix forward" in figure.detail
+
+
+def test_a_failure_before_the_commit_point_says_to_fix_and_apply_again() -> None:
+    attempt = _attempt(False, hours_ago=1, failed_step="RENDER", revision_id=None)
+    figure = _full(last_attempt=attempt)[FigureId.LAST_APPLY]
+
+    assert figure.value == "Failed" and "failed at RENDER" in figure.detail
+    assert "fix the cause and Apply again" in figure.detail
+
+
+def test_a_failure_older_than_the_last_revision_is_history() -> None:
+    figure = _full(last_attempt=_attempt(False, hours_ago=9))[FigureId.LAST_APPLY]
+
+    assert (figure.value, figure.tone) == (f"#{REVISION.id}", Tone.NEUTRAL)
+
+
+def test_a_successful_last_attempt_shows_the_revision() -> None:
+    figure = _full(last_attempt=_attempt(True, hours_ago=5))[FigureId.LAST_APPLY]
+
+    assert (figure.value, figure.tone) == (f"#{REVISION.id}", Tone.NEUTRAL)
+
+
+def test_a_failed_first_apply_is_shown_without_any_revision() -> None:
+    attempt = _attempt(False, hours_ago=0.5, failed_step="RESTART", revision_id=1)
+    figure = _full(last_revision=None, last_attempt=attempt)[FigureId.LAST_APPLY]
+
+    assert figure.value == "Failed" and "failed at RESTART" in figure.detail
 
 
 @pytest.mark.parametrize(
