@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.core.items import EffectiveItem, Item, ItemKind, Secret
@@ -136,3 +137,46 @@ def test_a_refusal_is_shown_in_the_sheet_which_stays_open(
     assert sheet.save_error.text() == "The vault is locked; unlock it to store secrets."
     assert sheet.save_button.isEnabled()
     assert sheet.rows[0][1].text() == TYPED_SECRET  # the admin's edit is kept
+
+
+def test_closing_with_unsaved_edits_asks_first(
+    qtbot: QtBot, make_sheet: SheetFactory, editor: RecordingEditor
+) -> None:
+    sheet = make_sheet(rotate=stored_credential())
+    _type(sheet.rows[0][1], TYPED_SECRET)
+
+    sheet.reject()  # what Esc, Cancel and the close button all call
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    assert prompt.text() == "Discard changes?"
+    keep = prompt.escapeButton()
+    assert keep is not None and keep.text() == "Keep Editing"
+    keep.click()
+    qtbot.waitUntil(lambda: not prompt.isVisible())
+    assert sheet.isVisible()
+    assert sheet.rows[0][1].text() == TYPED_SECRET  # the edit is still there
+
+    sheet.cancel_button.click()
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
+    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
+    discard.click()
+    qtbot.waitUntil(lambda: not sheet.isVisible())
+    assert sheet.result() == QDialog.DialogCode.Rejected
+    assert editor.staged == []
+
+
+def test_esc_on_an_untouched_sheet_closes_it_without_asking(
+    qtbot: QtBot, make_sheet: SheetFactory, editor: RecordingEditor
+) -> None:
+    sheet = make_sheet(rotate=stored_credential())  # filling the form is not an edit
+    assert not sheet.is_dirty()
+    qtbot.keyClick(sheet, Qt.Key.Key_Escape)
+
+    assert sheet.discard_prompt is None
+    assert not sheet.isVisible()
+    assert sheet.result() == QDialog.DialogCode.Rejected
+    assert editor.staged == []

@@ -120,6 +120,43 @@ def test_add_builds_the_model_from_the_catalog_pickers(
     }
 
 
+def test_an_api_version_is_saved_into_litellm_params(
+    make_sheet: SheetFactory, editor: FakeEditor
+) -> None:
+    sheet = make_sheet()
+    sheet.provider.setCurrentText("azure")
+    sheet.model.setCurrentText("gpt-4o")
+    sheet.api_version.setText("2024-10-21")
+    assert sheet.save_button.isEnabled()
+    sheet.save_button.click()
+
+    assert sheet.result() == QDialog.DialogCode.Accepted
+    ((item, _version),) = editor.staged
+    params = item.data["litellm_params"]
+    assert params["model"] == "azure/gpt-4o"
+    assert params["api_version"] == "2024-10-21"
+
+
+def test_editing_shows_the_stored_api_version_and_saves_a_new_one(
+    make_sheet: SheetFactory, editor: FakeEditor
+) -> None:
+    original = _rich_item()
+    assert isinstance(original.data, dict)
+    params = original.data["litellm_params"]
+    assert isinstance(params, dict)
+    stored_params = {**params, "api_version": "2024-06-01"}
+    stored = Item(original.kind, original.name, {**original.data, "litellm_params": stored_params})
+    sheet = make_sheet(item=stored)
+    assert sheet.api_version.text() == "2024-06-01"
+
+    sheet.api_version.setText("2025-01-01")
+    sheet.save_button.click()
+
+    ((item, _version),) = editor.staged
+    saved = item.data["litellm_params"]
+    assert saved == {**params, "api_version": "2025-01-01"}
+
+
 def test_a_model_outside_the_catalog_is_allowed_and_said_so(
     make_sheet: SheetFactory, editor: FakeEditor
 ) -> None:

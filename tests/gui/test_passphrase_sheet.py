@@ -4,7 +4,8 @@ answered inline, and the typed passphrases forgotten on success."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.ui.sheets.passphrase_sheet import (
@@ -91,3 +92,42 @@ def test_success_forgets_the_passphrases_and_closes(qtbot: QtBot, sheet: Passphr
     qtbot.waitUntil(lambda: not sheet.isVisible())
     assert not any(OLD in t or NEW in t for t in all_texts(sheet, include_secret_fields=True))
     assert not sheet.is_dirty()
+
+
+def test_closing_with_unsaved_edits_asks_first(qtbot: QtBot, sheet: PassphraseSheet) -> None:
+    submitted: list[tuple[str, str]] = []
+    sheet.submitted.connect(lambda old, new: submitted.append((old, new)))
+    _fill(sheet, OLD, NEW, "")
+
+    sheet.reject()  # what Esc, Cancel and the close button all call
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    assert prompt.text() == "Discard changes?"
+    keep = prompt.escapeButton()
+    assert keep is not None and keep.text() == "Keep Editing"
+    keep.click()
+    qtbot.waitUntil(lambda: not prompt.isVisible())
+    assert sheet.isVisible()
+    assert (sheet.old_edit.text(), sheet.new_edit.text()) == (OLD, NEW)
+
+    sheet.cancel_button.click()
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
+    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
+    discard.click()
+    qtbot.waitUntil(lambda: not sheet.isVisible())
+    assert sheet.result() == QDialog.DialogCode.Rejected
+    assert submitted == []
+
+
+def test_esc_on_an_untouched_sheet_closes_it_without_asking(
+    qtbot: QtBot, sheet: PassphraseSheet
+) -> None:
+    qtbot.keyClick(sheet, Qt.Key.Key_Escape)
+
+    assert sheet.discard_prompt is None
+    assert not sheet.isVisible()
+    assert sheet.result() == QDialog.DialogCode.Rejected

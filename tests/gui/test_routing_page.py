@@ -122,6 +122,39 @@ def test_save_sends_only_the_changed_keys_with_their_versions(
     assert editor.deleted == [(ItemKey(R, "timeout"), 5)]
 
 
+def test_allowed_fails_shows_the_stored_value_and_stages_only_that_key(
+    qtbot: QtBot, editor: RecordingEditor
+) -> None:
+    page = RoutingPage(editor)
+    qtbot.addWidget(page)
+    page.set_items([*sample_items(), _setting("allowed_fails", 3, 8)])
+    page.validate_now()
+    page.show()
+    qtbot.waitExposed(page)
+    allowed_fails = page.numbers["allowed_fails"]
+    assert allowed_fails.value() == 3
+    assert allowed_fails.text() == "3"
+    assert not page.flags["allowed_fails"].isVisible()
+    assert page.changed_keys() == []
+
+    allowed_fails.setValue(7)
+    assert page.changed_keys() == ["allowed_fails"]
+    page.save_button.click()
+    assert editor.staged == [(Item(R, "allowed_fails", 7), 8)]
+    assert editor.deleted == []
+
+
+def test_allowed_fails_not_stored_shows_not_set_and_a_new_value_is_staged_as_new(
+    page: RoutingPage, editor: RecordingEditor
+) -> None:
+    assert page.numbers["allowed_fails"].text() == NOT_SET_TEXT
+    page.numbers["allowed_fails"].setValue(2)
+    assert page.changed_keys() == ["allowed_fails"]
+    page.save_button.click()
+    assert editor.staged == [(Item(R, "allowed_fails", 2), 0)]
+    assert editor.deleted == []
+
+
 def test_a_chain_cell_is_edited_through_the_delegate_and_tracked_as_typed(
     qtbot: QtBot, page: RoutingPage
 ) -> None:

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QComboBox, QDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.ops.stack_check import CheckLayer
 from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import SERVICE
-from llmproxy_desktop.remote.profiles import JumpHost, SecretKind, StackProfile
+from llmproxy_desktop.remote.profiles import JumpHost, SecretKind, StackProfile, Transport
 from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_target import AuthMethod
 from llmproxy_desktop.ui.job_runner import JobRunner
@@ -281,6 +282,111 @@ def test_edit_replaces_the_profile_keeps_the_name_and_unticking_forgets_a_saved_
     assert stored.host == "b.example" and stored.jump == original.jump
     assert saved_secret(memory_keyring, "prod", SecretKind.DB_PASSWORD) == "kept"
     assert saved_secret(memory_keyring, "prod", SecretKind.LITELLM_MASTER_KEY) is None
+
+
+def every_field_profile() -> StackProfile:
+    """A profile with every field set to something other than its default."""
+    return StackProfile(
+        name="full",
+        compose_dir="/opt/full-stack",
+        transport=Transport.SSH,  # the default, but the only transport with the SSH fields
+        host="full.example.com",
+        port=2200,
+        user="deploy",
+        auth=AuthMethod.KEY_FILE,
+        key_file=Path("/keys/id_full"),
+        ssh_config_alias="full-alias",
+        jump=JumpHost(
+            "bastion.example",
+            port=2201,
+            user="hop",
+            auth=AuthMethod.KEY_FILE,
+            key_file=Path("/keys/id_jump"),
+        ),
+        keepalive_seconds=42,
+        config_path="/etc/litellm/custom.yaml",
+        postgres_port=15432,
+        socket_proxy_port=12375,
+        litellm_port=14000,
+        litellm_container="my-litellm",
+        db_name="proxydb",
+        db_user="proxyuser",
+    )
+
+
+def choose(combo: QComboBox, method: AuthMethod) -> None:
+    index = combo.findData(method)
+    assert index >= 0, method
+    combo.setCurrentIndex(index)
+
+
+def test_every_profile_field_is_saved_and_shown_again_when_edited(
+    qtbot: QtBot, runner: JobRunner, profile_store: ProfileStore, memory_keyring: MemoryKeyring
+) -> None:
+    expected = every_field_profile()
+    unset = [
+        f.name
+        for f in fields(StackProfile)
+        if f.name != "transport" and getattr(expected, f.name) == f.default
+    ]
+    assert unset == []  # so a field the sheet drops cannot pass for its default
+    assert expected.jump is not None
+    sheet = new_sheet(qtbot, runner, profile_store)
+    sheet.name_edit.setText("full")
+    sheet.compose_dir_edit.setText("/opt/full-stack")
+    sheet.host_edit.setText("full.example.com")
+    sheet.port_edit.setText("2200")
+    sheet.user_edit.setText("deploy")
+    sheet.alias_edit.setText("full-alias")
+    sheet.keepalive_edit.setText("42")
+    choose(sheet.auth_combo, AuthMethod.KEY_FILE)
+    sheet.key_file_edit.setText("/keys/id_full")
+    sheet.jump_host_edit.setText("bastion.example")
+    sheet.jump_port_edit.setText("2201")
+    sheet.jump_user_edit.setText("hop")
+    choose(sheet.jump_auth_combo, AuthMethod.KEY_FILE)
+    sheet.jump_key_file_edit.setText("/keys/id_jump")
+    sheet.config_path_edit.setText("/etc/litellm/custom.yaml")
+    sheet.postgres_port_edit.setText("15432")
+    sheet.socket_proxy_port_edit.setText("12375")
+    sheet.litellm_port_edit.setText("14000")
+    sheet.container_edit.setText("my-litellm")
+    sheet.db_name_edit.setText("proxydb")
+    sheet.db_user_edit.setText("proxyuser")
+    assert sheet.save_button.isEnabled(), sheet.attention_label.text()
+
+    with qtbot.waitSignal(sheet.saved, timeout=BOUND_MS) as saved:
+        sheet.save_button.click()
+
+    assert profile_store.get("full") == expected
+    assert saved.args == [expected]
+
+    edit = new_sheet(qtbot, runner, profile_store, profile=profile_store.get("full"))
+    assert not edit.is_dirty()
+    assert edit.name_edit.text() == "full"
+    assert edit.transport_combo.currentData() == Transport.SSH
+    assert edit.compose_dir_edit.text() == "/opt/full-stack"
+    assert edit.host_edit.text() == "full.example.com"
+    assert edit.port_edit.text() == "2200"
+    assert edit.user_edit.text() == "deploy"
+    assert edit.alias_edit.text() == "full-alias"
+    assert edit.keepalive_edit.text() == "42"
+    assert edit.auth_combo.currentData() == AuthMethod.KEY_FILE
+    assert edit.key_file_edit.text() == "/keys/id_full"
+    assert edit.jump_section.is_expanded()
+    assert edit.jump_host_edit.text() == "bastion.example"
+    assert edit.jump_port_edit.text() == "2201"
+    assert edit.jump_user_edit.text() == "hop"
+    assert edit.jump_auth_combo.currentData() == AuthMethod.KEY_FILE
+    assert edit.jump_key_file_edit.text() == "/keys/id_jump"
+    assert edit.config_path_edit.text() == "/etc/litellm/custom.yaml"
+    assert edit.postgres_port_edit.text() == "15432"
+    assert edit.socket_proxy_port_edit.text() == "12375"
+    assert edit.litellm_port_edit.text() == "14000"
+    assert edit.container_edit.text() == "my-litellm"
+    assert edit.db_name_edit.text() == "proxydb"
+    assert edit.db_user_edit.text() == "proxyuser"
+    assert edit.profile == expected  # what Save would store again, unchanged
 
 
 # --- closing ------------------------------------------------------------------------------------

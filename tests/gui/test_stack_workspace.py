@@ -20,6 +20,7 @@ from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.sidebar import Sidebar
 from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.profiles.fake_keyrings import MemoryKeyring
 
@@ -36,8 +37,8 @@ def store(tmp_path: Path) -> ProfileStore:
     return ProfileStore(tmp_path / "stacks.json")
 
 
-@pytest.fixture
-def workspace(qtbot: QtBot, tmp_path: Path, store: ProfileStore) -> Iterator[StackWorkspace]:
+def open_workspace(qtbot: QtBot, tmp_path: Path, store: ProfileStore) -> Iterator[StackWorkspace]:
+    """A shown window with the real workspace over `store`, not started (nothing connects)."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings, profile_store=store)
     qtbot.addWidget(window)
@@ -55,6 +56,20 @@ def workspace(qtbot: QtBot, tmp_path: Path, store: ProfileStore) -> Iterator[Sta
     yield built
     built.close()
     assert runner.shutdown()
+
+
+@pytest.fixture
+def workspace(qtbot: QtBot, tmp_path: Path, store: ProfileStore) -> Iterator[StackWorkspace]:
+    yield from open_workspace(qtbot, tmp_path, store)
+
+
+@pytest.fixture
+def stocked_workspace(
+    qtbot: QtBot, tmp_path: Path, store: ProfileStore
+) -> Iterator[StackWorkspace]:
+    """The workspace with one stack stored before the window opens (so the sidebar shows)."""
+    store.add(StackProfile(name="prod", compose_dir="/srv", host="127.0.0.1", port=closed_port()))
+    yield from open_workspace(qtbot, tmp_path, store)
 
 
 def test_add_stack_from_the_welcome_view_opens_the_stack_sheet(
@@ -119,6 +134,47 @@ def test_the_stack_menu_carries_the_stack_commands(workspace: StackWorkspace) ->
     texts = [a.text() for a in workspace.window.stack_menu.actions() if a.text()]
     for command in ("Edit Stack…", "Refresh", "Review Changes…", "Apply", "History…"):
         assert command in texts
+
+
+def sidebar_entries(sidebar: Sidebar) -> list[tuple[str, list[str]]]:
+    """What the sidebar shows: each section's title and its pages' titles, top to bottom."""
+    model = sidebar.model()
+    entries: list[tuple[str, list[str]]] = []
+    for row in range(model.rowCount()):
+        section = model.index(row, 0)
+        pages = [model.index(i, 0, section).data() for i in range(model.rowCount(section))]
+        entries.append((section.data(), pages))
+    return entries
+
+
+def test_the_sidebar_shows_every_page_under_its_section_in_order(
+    qtbot: QtBot, stocked_workspace: StackWorkspace
+) -> None:
+    window = stocked_workspace.window
+    qtbot.waitExposed(window)
+    assert window.current_stack() is not None
+    assert window.sidebar.isVisible()  # a stack exists: the sidebar, not the welcome view
+    assert sidebar_entries(window.sidebar) == [
+        ("Overview", ["Dashboard"]),
+        (
+            "Configuration",
+            ["Models", "Provider Keys", "Routing", "Caching", "Advanced", "Rendered Config"],
+        ),
+        ("Operations", ["Virtual Keys", "Usage & Spend", "Housekeeping", "Logs"]),
+    ]
+    assert window.page_keys() == [
+        "dashboard",
+        "models",
+        "keys",
+        "routing",
+        "caching",
+        "advanced",
+        "rendered",
+        "virtual-keys",
+        "usage",
+        "housekeeping",
+        "logs",
+    ]
 
 
 def test_deploy_opens_the_wizard_and_runs_jobs_without_a_connection(

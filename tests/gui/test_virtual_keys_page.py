@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.core.virtual_keys import CreatedKey, KeyPage, VirtualKey
@@ -273,6 +273,55 @@ def test_edit_prefills_the_form_and_sends_removed_metadata(
     assert spec.duration is None  # "Keep the current expiry"
     service.last("update_key").answer(replace(existing, rpm_limit=5))
     assert page.sheet is None or not sheet.isVisible()
+
+
+def test_closing_the_key_sheet_with_unsaved_edits_asks_first(
+    qtbot: QtBot, page: VirtualKeysPage, service: RecordingKeysService
+) -> None:
+    sheet = open_new_sheet(page)
+    sheet.alias_edit.setText("half-typed")
+    sheet.alias_edit.textEdited.emit("half-typed")
+
+    sheet.reject()  # what Esc, Cancel and the close button all call
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    assert prompt.text() == "Discard changes?"
+    keep = prompt.escapeButton()
+    assert keep is not None and keep.text() == "Keep Editing"
+    keep.click()
+    qtbot.waitUntil(lambda: not prompt.isVisible())
+    assert sheet.isVisible() and sheet.alias_edit.text() == "half-typed"
+
+    sheet.cancel_button.click()
+    prompt = sheet.discard_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
+    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
+    discard.click()
+    qtbot.waitUntil(lambda: not sheet.isVisible())
+    assert sheet.result() == QDialog.DialogCode.Rejected
+    assert service.pending("create_key") == []
+
+
+def test_esc_on_an_untouched_edit_sheet_closes_it_without_asking(
+    qtbot: QtBot, page: VirtualKeysPage, service: RecordingKeysService
+) -> None:
+    existing = key("svc", models=("gpt-4o",), metadata={"owner": "a"}, rpm_limit=5)
+    loaded(page, service, existing)
+    page.table.selectRow(0)
+    page.edit_button.click()
+    sheet = page.sheet
+    assert sheet is not None and sheet.isVisible()
+    assert not sheet.is_dirty()  # prefilling the form is not an edit
+
+    qtbot.keyClick(sheet, Qt.Key.Key_Escape)
+
+    assert sheet.discard_prompt is None
+    assert not sheet.isVisible()
+    assert sheet.result() == QDialog.DialogCode.Rejected
+    assert service.pending("update_key") == []
 
 
 def test_block_toggles_with_the_row_and_reloads(
