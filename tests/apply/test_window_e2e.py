@@ -11,24 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.core.items import Flag
-from llmproxy_desktop.remote.host_keys import HostKeyStore
-from llmproxy_desktop.remote.keyring_secrets import SERVICE, KeyringSecrets
-from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.store import Master
-from llmproxy_desktop.ui.job_runner import JobRunner
-from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.models_table import Column
 from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.fixtures.docker_stack import TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
-from tests.profiles.fake_keyrings import MemoryKeyring
 
-from .conftest import stack_profile
+from .window_harness import open_workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
@@ -51,46 +44,8 @@ def window_workspace(
     """The window as the app builds it, with one saved stack whose secrets are in the
     (in-memory, test double) keyring and whose host key is trusted; the Master seeded."""
     yield from open_workspace(
-        qtbot, tmp_path, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
+        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
     )
-
-
-def open_workspace(
-    qtbot: QtBot,
-    tmp_path: Path,
-    stack_host_sshd: SshdServer,
-    client_keys: ClientKeys,
-    pg_cluster: Any,
-    master_db: str,
-    stack_restored: TestStack,
-) -> Iterator[StackWorkspace]:
-    """Build the window and its workspace on the test stack, start it, close it afterwards."""
-    store = ProfileStore(tmp_path / "stacks.json")
-    store.add(
-        stack_profile(STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored)
-    )
-    memory = MemoryKeyring()
-    memory.set_password(SERVICE, f"{STACK}:db-password", pg_cluster.password)
-    memory.set_password(SERVICE, f"{STACK}:litellm-master-key", stack_restored.master_key)
-    known = tmp_path / "known_hosts"
-    known.write_text(stack_host_sshd.known_hosts_line())
-    host_keys = HostKeyStore(app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=known)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, profile_store=store)
-    qtbot.addWidget(window)
-    runner = JobRunner()
-    workspace = StackWorkspace(
-        window,
-        runner,
-        profile_store=store,
-        keyring_secrets=KeyringSecrets(memory),
-        host_keys=host_keys,
-    )
-    window.show()
-    workspace.start()
-    yield workspace
-    workspace.close()
-    assert runner.shutdown(20_000)
 
 
 def model_rows(workspace: StackWorkspace) -> dict[str, Flag | None]:
@@ -171,7 +126,7 @@ def test_an_empty_master_is_offered_the_first_boot_import(
     from PySide6.QtWidgets import QMessageBox
 
     workspaces = open_workspace(
-        qtbot, tmp_path, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
+        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
     )
     workspace = next(workspaces)
     try:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -31,24 +30,21 @@ from llmproxy_desktop.ops.apply import Outcome, Step
 from llmproxy_desktop.ops.drift_report import DriftState
 from llmproxy_desktop.ops.stack_check import CheckLayer
 from llmproxy_desktop.remote.docker_control import DockerControl
-from llmproxy_desktop.remote.host_keys import HostKeyStore
-from llmproxy_desktop.remote.keyring_secrets import SERVICE, KeyringSecrets
+from llmproxy_desktop.remote.keyring_secrets import KeyringSecrets
 from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.store import Master
 from llmproxy_desktop.ui.job_runner import JobRunner
-from llmproxy_desktop.ui.main_window import MainWindow
-from llmproxy_desktop.ui.models_table import Column
 from llmproxy_desktop.ui.sheets.drift_sheet import DriftSheet
 from llmproxy_desktop.ui.sheets.review_sheet import ReviewChangesSheet
 from llmproxy_desktop.ui.sheets.stack_sheet import StackSheet
 from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.fixtures.docker_stack import UPSTREAM_GROUPS, TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
-from tests.profiles.fake_keyrings import MemoryKeyring
 
 from .conftest import ALICE, stack_profile
 from .interrupted_apply import mock_model
+from .window_harness import model_groups, open_workspace, saved_secrets, trusted_host_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
@@ -60,22 +56,6 @@ JOB_TIMEOUT_MS = 60_000
 
 
 # --- set-up --------------------------------------------------------------------------------------
-
-
-def trusted_host_keys(tmp_path: Path, sshd: SshdServer) -> HostKeyStore:
-    """A host-key store that already knows the stack host (from the admin's known_hosts)."""
-    known = tmp_path / "known_hosts"
-    known.write_text(sshd.known_hosts_line())
-    return HostKeyStore(app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=known)
-
-
-def saved_secrets(pg_cluster: Any, stack: TestStack) -> MemoryKeyring:
-    """The in-memory keyring double holding the stack's DB password and LiteLLM master key
-    (the key file has no passphrase, so the SSH auth needs no secret)."""
-    memory = MemoryKeyring()
-    memory.set_password(SERVICE, f"{STACK}:{SecretKind.DB_PASSWORD.value}", pg_cluster.password)
-    memory.set_password(SERVICE, f"{STACK}:{SecretKind.LITELLM_MASTER_KEY.value}", stack.master_key)
-    return memory
 
 
 @pytest.fixture
@@ -91,35 +71,18 @@ def workspace(
 ) -> Iterator[StackWorkspace]:
     """The window as the app builds it (as in test_window_e2e.py), on one saved stack whose
     secrets are in the keyring and whose host key is trusted; the Master seeded and loaded."""
-    store = ProfileStore(tmp_path / "stacks.json")
-    store.add(
-        stack_profile(STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored)
+    workspaces = open_workspace(
+        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
     )
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, profile_store=store)
-    qtbot.addWidget(window)
-    runner = JobRunner()
-    opened = StackWorkspace(
-        window,
-        runner,
-        profile_store=store,
-        keyring_secrets=KeyringSecrets(saved_secrets(pg_cluster, stack_restored)),
-        host_keys=trusted_host_keys(tmp_path, stack_host_sshd),
-    )
-    window.show()
-    opened.start()
-    qtbot.waitUntil(
-        lambda: set(model_groups(opened)) == set(stack_restored.model_groups),
-        timeout=JOB_TIMEOUT_MS,
-    )
-    yield opened
-    opened.close()
-    assert runner.shutdown(20_000)
-
-
-def model_groups(workspace: StackWorkspace) -> list[str]:
-    """The model groups the Models page's table shows."""
-    return [row.cells[Column.GROUP] for row in workspace.models_page.table_model.rows]
+    opened = next(workspaces)
+    try:
+        qtbot.waitUntil(
+            lambda: set(model_groups(opened)) == set(stack_restored.model_groups),
+            timeout=JOB_TIMEOUT_MS,
+        )
+        yield opened
+    finally:
+        next(workspaces, None)  # closes the window and its runner
 
 
 def config_bytes(stack: TestStack) -> bytes:
@@ -185,7 +148,7 @@ def stack_sheet(
         runner,
         profile=profile,
         store=store,
-        keyring_secrets=KeyringSecrets(saved_secrets(pg_cluster, docker_stack)),
+        keyring_secrets=KeyringSecrets(saved_secrets(STACK, pg_cluster, docker_stack)),
         host_keys=trusted_host_keys(tmp_path, stack_host_sshd),
     )
     qtbot.addWidget(sheet)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.core.items import EffectiveItem, Item, ItemKind, Secret
 from llmproxy_desktop.ui.sheets.credential_sheet import CredentialSheet
+from tests.gui.discard_prompt import cancel_and_discard, close_and_keep_editing
 from tests.gui.staging_fakes import RecordingEditor
 from tests.gui.widget_texts import all_texts
 
@@ -145,27 +146,10 @@ def test_closing_with_unsaved_edits_asks_first(
     sheet = make_sheet(rotate=stored_credential())
     _type(sheet.rows[0][1], TYPED_SECRET)
 
-    sheet.reject()  # what Esc, Cancel and the close button all call
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    assert prompt.text() == "Discard changes?"
-    keep = prompt.escapeButton()
-    assert keep is not None and keep.text() == "Keep Editing"
-    keep.click()
-    qtbot.waitUntil(lambda: not prompt.isVisible())
-    assert sheet.isVisible()
+    close_and_keep_editing(qtbot, sheet)
     assert sheet.rows[0][1].text() == TYPED_SECRET  # the edit is still there
 
-    sheet.cancel_button.click()
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
-    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
-    discard.click()
-    qtbot.waitUntil(lambda: not sheet.isVisible())
-    assert sheet.result() == QDialog.DialogCode.Rejected
+    cancel_and_discard(qtbot, sheet, sheet.cancel_button.click)
     assert editor.staged == []
 
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QWidget,
 )
@@ -21,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from llmproxy_desktop.core.items import Item, ItemKey, ItemKind, Secret
 from llmproxy_desktop.store.errors import Conflict, StagingConflict
 from llmproxy_desktop.ui.sheets.model_sheet import KEY_ENV, ModelSheet
+from tests.gui.discard_prompt import cancel_and_discard, close_and_keep_editing
 from tests.gui.model_fakes import CREDENTIALS, SECRET_VALUE, FakeEditor
 from tests.gui.staging_fakes import RecordingEditor
 
@@ -337,26 +337,10 @@ def test_closing_with_unsaved_edits_asks_first(qtbot: QtBot, make_sheet: SheetFa
     sheet = make_sheet(item=_rich_item())
     sheet.group.setText("changed")
 
-    sheet.reject()  # what Esc, Cancel and the close button all call
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    assert prompt.text() == "Discard changes?"
-    keep = prompt.escapeButton()
-    assert keep is not None and keep.text() == "Keep Editing"
-    keep.click()
-    qtbot.waitUntil(lambda: not prompt.isVisible())
-    assert sheet.isVisible() and sheet.group.text() == "changed"
+    close_and_keep_editing(qtbot, sheet)
+    assert sheet.group.text() == "changed"
 
-    sheet.buttons.rejected.emit()  # Cancel
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    assert sheet.discard_button is not None
-    assert prompt.buttonRole(sheet.discard_button) == QMessageBox.ButtonRole.DestructiveRole
-    sheet.discard_button.click()
-    qtbot.waitUntil(lambda: not sheet.isVisible())
-    assert sheet.result() == QDialog.DialogCode.Rejected
+    cancel_and_discard(qtbot, sheet, sheet.buttons.rejected.emit)  # Cancel
 
 
 def test_a_staging_conflict_is_shown_as_a_sentence_and_keeps_the_edits(

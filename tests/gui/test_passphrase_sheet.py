@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from llmproxy_desktop.ui.sheets.passphrase_sheet import (
@@ -14,6 +14,7 @@ from llmproxy_desktop.ui.sheets.passphrase_sheet import (
     TOO_SHORT_MESSAGE,
     PassphraseSheet,
 )
+from tests.gui.discard_prompt import cancel_and_discard, close_and_keep_editing
 from tests.gui.widget_texts import all_texts
 
 OLD = "old passphrase 1"
@@ -99,27 +100,10 @@ def test_closing_with_unsaved_edits_asks_first(qtbot: QtBot, sheet: PassphraseSh
     sheet.submitted.connect(lambda old, new: submitted.append((old, new)))
     _fill(sheet, OLD, NEW, "")
 
-    sheet.reject()  # what Esc, Cancel and the close button all call
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    assert prompt.text() == "Discard changes?"
-    keep = prompt.escapeButton()
-    assert keep is not None and keep.text() == "Keep Editing"
-    keep.click()
-    qtbot.waitUntil(lambda: not prompt.isVisible())
-    assert sheet.isVisible()
+    close_and_keep_editing(qtbot, sheet)
     assert (sheet.old_edit.text(), sheet.new_edit.text()) == (OLD, NEW)
 
-    sheet.cancel_button.click()
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
-    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
-    discard.click()
-    qtbot.waitUntil(lambda: not sheet.isVisible())
-    assert sheet.result() == QDialog.DialogCode.Rejected
+    cancel_and_discard(qtbot, sheet, sheet.cancel_button.click)
     assert submitted == []
 
 

@@ -18,6 +18,7 @@ from llmproxy_desktop.core.virtual_keys import CreatedKey, KeyPage, VirtualKey
 from llmproxy_desktop.ui.pages.virtual_keys import Column, VirtualKeysPage
 from llmproxy_desktop.ui.sheets.key_sheet import INHERIT_TEXT, KeySheet
 from llmproxy_desktop.ui.theme import StatusColour, status_colour
+from tests.gui.discard_prompt import cancel_and_discard, close_and_keep_editing
 from tests.gui.keys_fakes import RecordingKeysService
 from tests.gui.widget_texts import all_texts
 
@@ -282,26 +283,10 @@ def test_closing_the_key_sheet_with_unsaved_edits_asks_first(
     sheet.alias_edit.setText("half-typed")
     sheet.alias_edit.textEdited.emit("half-typed")
 
-    sheet.reject()  # what Esc, Cancel and the close button all call
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    assert prompt.text() == "Discard changes?"
-    keep = prompt.escapeButton()
-    assert keep is not None and keep.text() == "Keep Editing"
-    keep.click()
-    qtbot.waitUntil(lambda: not prompt.isVisible())
-    assert sheet.isVisible() and sheet.alias_edit.text() == "half-typed"
+    close_and_keep_editing(qtbot, sheet)
+    assert sheet.alias_edit.text() == "half-typed"
 
-    sheet.cancel_button.click()
-    prompt = sheet.discard_prompt
-    assert prompt is not None
-    qtbot.waitUntil(prompt.isVisible)
-    discard = next(b for b in prompt.buttons() if b.text() == "Discard Changes")
-    assert prompt.buttonRole(discard) is QMessageBox.ButtonRole.DestructiveRole
-    discard.click()
-    qtbot.waitUntil(lambda: not sheet.isVisible())
-    assert sheet.result() == QDialog.DialogCode.Rejected
+    cancel_and_discard(qtbot, sheet, sheet.cancel_button.click)
     assert service.pending("create_key") == []
 
 
