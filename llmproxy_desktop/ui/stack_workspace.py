@@ -16,13 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
-from llmproxy_desktop.core.diff import diff_items, unified_config_diff
-from llmproxy_desktop.core.items import Item, ItemKey, item_label
-from llmproxy_desktop.core.validate import validate_items
+from llmproxy_desktop.core.items import Item, ItemKey
 from llmproxy_desktop.ops.dashboard import DashboardSummary, build_summary
 from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import KeyringError, KeyringSecrets
@@ -30,6 +28,7 @@ from llmproxy_desktop.remote.profiles import SecretKind, StackProfile
 from llmproxy_desktop.remote.profiles_store import ProfileNotFound, ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.apply_bar import ApplyBar
+from llmproxy_desktop.ui.background_check import BackgroundCheck
 from llmproxy_desktop.ui.interpreter_tuning import freeze_heap_once
 from llmproxy_desktop.ui.job_runner import JobProgress, JobRunner
 from llmproxy_desktop.ui.keys_service import StackKeysService
@@ -60,6 +59,7 @@ from llmproxy_desktop.ui.widgets.usage_cards import UsageCards
 if TYPE_CHECKING:
     from llmproxy_desktop.ops.apply import ApplyResult
     from llmproxy_desktop.ops.drift_report import DriftReport
+    from llmproxy_desktop.ops.review import ReviewContent
     from llmproxy_desktop.ops.stack_connection import StackConnection
     from llmproxy_desktop.ops.stack_status import StackStatus
     from llmproxy_desktop.remote.litellm_status import ChatTest
@@ -229,6 +229,7 @@ class StackWorkspace(QObject):
         self.progress_sheet: ApplyProgressSheet | None = None
         self.history_sheet: HistorySheet | None = None
         self.sheet: QWidget | None = None  # review, drift or passphrase sheet
+        self._review_check = BackgroundCheck(window)
         self._register_pages()
         self._build_apply_bar()
         self._build_actions()
@@ -759,19 +760,36 @@ class StackWorkspace(QObject):
     # -- Apply bar -------------------------------------------------------------------------------
 
     def review(self) -> None:
-        """The staged changes per item, the rendered YAML's diff and the findings."""
-        from llmproxy_desktop.ui.sheets.review_sheet import ReviewChangesSheet
+        """The staged changes per item, the rendered YAML's diff and the findings. Computed on
+        a background thread (seconds for a big stack with many changes); the sheet opens when
+        ready, unless the stack was switched meanwhile."""
+        from llmproxy_desktop.ops.review import review_content
 
-        status = self.controller.last_status if self.controller else None
+        controller = self.controller
+        status = controller.last_status if controller else None
         if status is None or status.effective is None or status.applied is None:
             return
-        effective = list(status.effective)
+        if self._review_check.is_pending():
+            return  # one review at a time; it opens when ready
+        applied, effective = list(status.applied), list(status.effective)
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+
+        def done(content: ReviewContent) -> None:
+            QApplication.restoreOverrideCursor()
+            if self.controller is controller:
+                self._open_review(content)
+
+        def failed(error: Exception) -> None:
+            QApplication.restoreOverrideCursor()
+            _log.error("review failed: %s", error)
+
+        self._review_check.submit(lambda: review_content(applied, effective), done, failed)
+
+    def _open_review(self, content: ReviewContent) -> None:
+        from llmproxy_desktop.ui.sheets.review_sheet import ReviewChangesSheet
+
         sheet = ReviewChangesSheet(
-            diff_items(status.applied, effective),
-            {e.item.key: item_label(e.item) for e in effective},
-            unified_config_diff(status.applied, effective),
-            validate_items(effective),
-            self.window,
+            content.changes, content.labels, content.config_diff, content.findings, self.window
         )
         sheet.apply_requested.connect(self.apply)
         sheet.discard_requested.connect(lambda keys: self._discard_keys(sheet, keys))

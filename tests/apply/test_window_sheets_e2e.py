@@ -227,9 +227,13 @@ def test_a_fallback_to_a_missing_group_is_shown_in_review_and_refused_by_the_app
     before, before_start = config_bytes(stack_restored), litellm_started_at(stack_restored)
 
     # Review Changes: the error is in plain view and Apply is off, saying why.
-    workspace.apply_bar.review_button.click()
+    workspace.apply_bar.review_button.click()  # computed off the GUI thread, then opened
+    qtbot.waitUntil(
+        lambda: isinstance(workspace.sheet, ReviewChangesSheet) and workspace.sheet.isVisible(),
+        timeout=JOB_TIMEOUT_MS,
+    )
     review = workspace.sheet
-    assert isinstance(review, ReviewChangesSheet) and review.isVisible()
+    assert isinstance(review, ReviewChangesSheet)
     assert not review.apply_button.isEnabled()
     assert review.blocked_label.isVisible()
     assert review.blocked_label.text().startswith("1 error blocks Apply")

@@ -6,13 +6,21 @@ is tests/apply/test_window_e2e.py."""
 from __future__ import annotations
 
 import socket
+import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from llmproxy_desktop.core.items import EffectiveItem, Flag, Item, ItemKind
+from llmproxy_desktop.ops import review as review_module
+from llmproxy_desktop.ops.review import ReviewContent
+from llmproxy_desktop.ops.stack_status import StackStatus, VaultState
 from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import KeyringSecrets
 from llmproxy_desktop.remote.profiles import StackProfile
@@ -20,6 +28,7 @@ from llmproxy_desktop.remote.profiles_store import ProfileStore
 from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
+from llmproxy_desktop.ui.sheets.review_sheet import ReviewChangesSheet
 from llmproxy_desktop.ui.sidebar import Sidebar
 from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.profiles.fake_keyrings import MemoryKeyring
@@ -240,3 +249,69 @@ def test_secrets_typed_this_session_win_over_saved_ones_and_fill_the_gaps() -> N
     assert keyring_secrets_loader(KeyringSecrets(memory), "s1")()[SecretKind.DB_PASSWORD] == (
         "saved-db"
     )
+
+
+def _status_with(applied: list[Item], effective: list[EffectiveItem]) -> StackStatus:
+    """A snapshot with just the items (as a refresh of a connected stack hands it over)."""
+    return StackStatus(
+        stack="prod",
+        effective=tuple(effective),
+        applied=tuple(applied),
+        staged_count=sum(e.flag is not None for e in effective),
+        vault=VaultState.NONE,
+        initialised=True,
+        last_revision=None,
+        drift=None,
+        drift_error=None,
+        readiness=None,
+        served_models=None,
+        litellm_error=None,
+        container=None,
+        container_error=None,
+        cache=None,
+        cache_error=None,
+        rendered_redacted=None,
+        remote_redacted=None,
+        remote_error=None,
+    )
+
+
+def _model(group: str) -> Item:
+    return Item(
+        ItemKind.MODEL,
+        str(uuid.uuid5(uuid.NAMESPACE_OID, group)),
+        {"model_name": group, "litellm_params": {"model": f"openai/{group}"}},
+    )
+
+
+def test_review_is_computed_off_the_gui_thread_and_opens_when_ready(
+    qtbot: QtBot, stocked_workspace: StackWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied = [_model("gpt-4o"), _model("legacy")]
+    effective = [
+        EffectiveItem(applied[0]),
+        EffectiveItem(applied[1], Flag.DELETED),
+        EffectiveItem(_model("gpt-4.1"), Flag.NEW),
+    ]
+    # A connected stack's controller, as far as Review reads it (its last snapshot).
+    connected = SimpleNamespace(last_status=_status_with(applied, effective), close=lambda: None)
+    stocked_workspace.controller = connected  # type: ignore[assignment]
+    threads: list[str] = []
+    original = review_module.review_content
+
+    def recording(applied: list[Item], effective: list[EffectiveItem]) -> ReviewContent:
+        threads.append(threading.current_thread().name)
+        return original(applied, effective)
+
+    monkeypatch.setattr(review_module, "review_content", recording)
+
+    stocked_workspace.review()
+    assert stocked_workspace.sheet is None  # the click only submits the work
+    qtbot.waitUntil(lambda: isinstance(stocked_workspace.sheet, ReviewChangesSheet))
+
+    sheet = stocked_workspace.sheet
+    assert isinstance(sheet, ReviewChangesSheet) and sheet.isVisible()
+    assert threads == ["background-check"]  # computed off the GUI thread
+    assert QApplication.overrideCursor() is None  # the busy cursor is gone again
+    diff = sheet.diff_view.toPlainText()
+    assert "+  - model_name: gpt-4.1" in diff and "-  - model_name: legacy" in diff

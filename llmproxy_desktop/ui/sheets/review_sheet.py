@@ -41,6 +41,7 @@ from ...core.diff import FieldChange, ItemChange
 from ...core.findings import Finding, Severity
 from ...core.items import REDACTED, Flag, ItemKey, JSONValue
 from ..diff_highlighter import DiffView
+from ..incremental_text import IncrementalText
 from ..theme import StatusColour, TextStyle, staged_accent, status_colour, text_font
 from ._form_sheet import SHEET_MARGIN, SHEET_SPACING, secondary_label
 from .discard_sheet import make_discard_box
@@ -103,7 +104,7 @@ class ReviewChangesSheet(QDialog):
         self._changes = tuple(changes)
         self._findings = tuple(findings)
         self._fill_changes(labels)
-        self.diff_view.setPlainText(unified_diff)
+        self._diff_text.set_text(unified_diff)
         self._fill_findings()
         self.headline.setText(_headline(len(self._changes)))
         self.tabs.setTabText(_FINDINGS_TAB, f"Findings ({len(self._findings)})")
@@ -142,6 +143,8 @@ class ReviewChangesSheet(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_changes_tree(), "Changes")
         self.diff_view = DiffView()
+        # A diff of hundreds of changes runs to thousands of lines: filled a slice at a time.
+        self._diff_text = IncrementalText(self.diff_view)
         self.tabs.addTab(self.diff_view, "config.yaml Diff")
         self.tabs.addTab(self._build_findings_tree(), "Findings")
         layout.addWidget(self.tabs, 1)
