@@ -6,7 +6,6 @@ the model answers "Test" through the proxy. The GUI thread only submits and list
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +20,15 @@ from llmproxy_desktop.ui.stack_workspace import StackWorkspace
 from tests.fixtures.docker_stack import TestStack
 from tests.fixtures.sshd import ClientKeys, SshdServer
 
-from .window_harness import open_workspace
+from .window_harness import WINDOW_STACK, open_workspace, workspace
+
+__all__ = ["workspace"]  # the harness's fixture, used by name below
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
-STACK = "window-e2e"
+STACK = WINDOW_STACK
 GROUP = "window-added"
 APPLY_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def window_workspace(
-    qtbot: QtBot,
-    tmp_path: Path,
-    stack_host_sshd: SshdServer,
-    client_keys: ClientKeys,
-    pg_cluster: Any,
-    master_db: str,
-    stack_restored: TestStack,
-    master: Master,
-) -> Iterator[StackWorkspace]:
-    """The window as the app builds it, with one saved stack whose secrets are in the
-    (in-memory, test double) keyring and whose host key is trusted; the Master seeded."""
-    yield from open_workspace(
-        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
-    )
 
 
 def model_rows(workspace: StackWorkspace) -> dict[str, Flag | None]:
@@ -54,9 +37,8 @@ def model_rows(workspace: StackWorkspace) -> dict[str, Flag | None]:
 
 
 def test_add_a_model_apply_it_from_the_bar_and_test_it(
-    qtbot: QtBot, window_workspace: StackWorkspace, stack_restored: TestStack, master: Master
+    qtbot: QtBot, workspace: StackWorkspace, stack_restored: TestStack, master: Master
 ) -> None:
-    workspace = window_workspace
     window = workspace.window
     qtbot.waitUntil(lambda: bool(model_rows(workspace)), timeout=30_000)
     assert window.connection_indicator.state is SessionStatus.CONNECTED

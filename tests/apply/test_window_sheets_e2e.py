@@ -44,11 +44,19 @@ from tests.fixtures.sshd import ClientKeys, SshdServer
 
 from .conftest import ALICE, stack_profile
 from .interrupted_apply import mock_model
-from .window_harness import model_groups, open_workspace, saved_secrets, trusted_host_keys
+from .window_harness import (
+    WINDOW_STACK,
+    model_groups,
+    saved_secrets,
+    trusted_host_keys,
+    workspace,
+)
+
+__all__ = ["workspace"]  # the harness's fixture, used by name below
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
-STACK = "window-sheets-e2e"
+STACK = WINDOW_STACK
 MISSING_GROUP = "no-such-group"
 # Jobs that restart LiteLLM on a shared, slow machine: generous, never reached by working code.
 APPLY_TIMEOUT_MS = 180_000
@@ -56,33 +64,6 @@ JOB_TIMEOUT_MS = 60_000
 
 
 # --- set-up --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def workspace(
-    qtbot: QtBot,
-    tmp_path: Path,
-    stack_host_sshd: SshdServer,
-    client_keys: ClientKeys,
-    pg_cluster: Any,
-    master_db: str,
-    stack_restored: TestStack,
-    master: Master,
-) -> Iterator[StackWorkspace]:
-    """The window as the app builds it (as in test_window_e2e.py), on one saved stack whose
-    secrets are in the keyring and whose host key is trusted; the Master seeded and loaded."""
-    workspaces = open_workspace(
-        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
-    )
-    opened = next(workspaces)
-    try:
-        qtbot.waitUntil(
-            lambda: set(model_groups(opened)) == set(stack_restored.model_groups),
-            timeout=JOB_TIMEOUT_MS,
-        )
-        yield opened
-    finally:
-        next(workspaces, None)  # closes the window and its runner
 
 
 def config_bytes(stack: TestStack) -> bytes:

@@ -41,11 +41,13 @@ from tests.fixtures.sshd import ClientKeys, SshdServer
 
 from .conftest import ALICE
 from .interrupted_apply import mock_model
-from .window_harness import model_groups, open_workspace
+from .window_harness import WINDOW_STACK, model_groups, open_workspace, workspace
+
+__all__ = ["workspace"]  # the harness's fixture, used by name below
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui]
 
-STACK = "window-vault-e2e"
+STACK = WINDOW_STACK
 OLD_PASSPHRASE = "old passphrase 123"
 NEW_PASSPHRASE = "new passphrase 456"
 CREDENTIAL = "vault-e2e-upstream"
@@ -58,30 +60,6 @@ JOB_TIMEOUT_MS = 60_000
 
 def _shows_the_stack(workspace: StackWorkspace, stack: TestStack) -> bool:
     return set(model_groups(workspace)) == set(stack.model_groups)
-
-
-@pytest.fixture
-def workspace(
-    qtbot: QtBot,
-    tmp_path: Path,
-    stack_host_sshd: SshdServer,
-    client_keys: ClientKeys,
-    pg_cluster: Any,
-    master_db: str,
-    stack_restored: TestStack,
-    master: Master,
-) -> Iterator[StackWorkspace]:
-    """The window as the app builds it, on one saved stack whose secrets are in the keyring
-    and whose host key is trusted; the Master seeded (no vault) and loaded."""
-    workspaces = open_workspace(
-        qtbot, tmp_path, STACK, stack_host_sshd, client_keys, pg_cluster, master_db, stack_restored
-    )
-    opened = next(workspaces)
-    try:
-        qtbot.waitUntil(lambda: _shows_the_stack(opened, stack_restored), timeout=JOB_TIMEOUT_MS)
-        yield opened
-    finally:
-        next(workspaces, None)  # closes the window and its runner
 
 
 @pytest.fixture

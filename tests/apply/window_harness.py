@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +16,7 @@ from llmproxy_desktop.remote.host_keys import HostKeyStore
 from llmproxy_desktop.remote.keyring_secrets import SERVICE, KeyringSecrets
 from llmproxy_desktop.remote.profiles import SecretKind
 from llmproxy_desktop.remote.profiles_store import ProfileStore
+from llmproxy_desktop.store import Master
 from llmproxy_desktop.ui.job_runner import JobRunner
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.models_table import Column
@@ -24,6 +26,9 @@ from tests.fixtures.sshd import ClientKeys, SshdServer
 from tests.profiles.fake_keyrings import MemoryKeyring
 
 from .conftest import stack_profile
+
+WINDOW_STACK = "window-e2e"
+LOAD_TIMEOUT_MS = 60_000  # connect + first load on a shared, slow machine
 
 
 def trusted_host_keys(tmp_path: Path, sshd: SshdServer) -> HostKeyStore:
@@ -77,3 +82,37 @@ def open_workspace(
 def model_groups(workspace: StackWorkspace) -> list[str]:
     """The model groups the Models page's table shows, in its order."""
     return [row.cells[Column.GROUP] for row in workspace.models_page.table_model.rows]
+
+
+@pytest.fixture
+def workspace(
+    qtbot: QtBot,
+    tmp_path: Path,
+    stack_host_sshd: SshdServer,
+    client_keys: ClientKeys,
+    pg_cluster: Any,
+    master_db: str,
+    stack_restored: TestStack,
+    master: Master,
+) -> Iterator[StackWorkspace]:
+    """The window on stack WINDOW_STACK, connected and showing the stack's model groups (the
+    Master seeded; nothing staged). Import it into a test module to use it."""
+    workspaces = open_workspace(
+        qtbot,
+        tmp_path,
+        WINDOW_STACK,
+        stack_host_sshd,
+        client_keys,
+        pg_cluster,
+        master_db,
+        stack_restored,
+    )
+    opened = next(workspaces)
+    try:
+        qtbot.waitUntil(
+            lambda: set(model_groups(opened)) == set(stack_restored.model_groups),
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        yield opened
+    finally:
+        next(workspaces, None)  # closes the window and its runner
