@@ -25,6 +25,9 @@ LOG_DIR_ENV: Final = "LLMPROXY_LOG_DIR"
 LOG_FILE_NAME: Final = "llmproxy-desktop.log"
 _MAX_BYTES: Final = 1_000_000
 _BACKUPS: Final = 3
+# httpx and httpcore log every request at INFO: the refresh's health and model checks alone would
+# fill the file within hours.
+_PER_REQUEST_LOGGERS: Final = ("httpx", "httpcore")
 _FORMAT: Final = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 
 
@@ -63,4 +66,6 @@ def configure_logging(path: Path | None = None) -> Path | None:
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    for chatty in _PER_REQUEST_LOGGERS:  # a line per HTTP request would rotate out the rest
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return written

@@ -255,6 +255,8 @@ def apply(
         ):
             run.record(Step.LOCK, Outcome.OK, f"held by {actor}", started)
             _locked_pipeline(master, target, run, actor, verify_timeout, force_restart)
+            # Under the lock, so outcomes are recorded in the order the Applies ran.
+            _record_outcome(master, run.result(), actor)
     except ApplyLocked:
         raise
     except SQLAlchemyError as error:
@@ -262,10 +264,8 @@ def apply(
         if not run.results:
             run.record(Step.LOCK, Outcome.FAILED, _one_line(error), started)
             run.advice = "The Master's database is unreachable; nothing was changed. Reconnect."
-        run.skip_rest("not reached")
-    result = run.result()
-    _record_outcome(master, result, actor)
-    return result
+        run.skip_rest("not reached")  # the database is gone: no outcome can be recorded either
+    return run.result()
 
 
 def _record_outcome(master: Master, result: ApplyResult, actor: Actor) -> None:

@@ -221,7 +221,7 @@ class DashboardSummary:
         step = attempt.failed_step or "an unknown step"
         detail = (
             f"The Apply by {attempt.by} at {format_time(attempt.at)} failed at {step}: "
-            f"{attempt.detail}."
+            f"{attempt.detail.rstrip('.')}."
         )
         if attempt.revision_id is not None:
             detail += f" It had recorded revision {attempt.revision_id}; fix forward and Apply."

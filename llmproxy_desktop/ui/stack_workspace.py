@@ -30,7 +30,7 @@ from llmproxy_desktop.remote.ssh_session import SessionStatus
 from llmproxy_desktop.ui.apply_bar import ApplyBar
 from llmproxy_desktop.ui.background_check import BackgroundCheck
 from llmproxy_desktop.ui.interpreter_tuning import freeze_heap_once
-from llmproxy_desktop.ui.job_runner import JobProgress, JobRunner
+from llmproxy_desktop.ui.job_runner import JobProgress, JobRunner, error_sentence
 from llmproxy_desktop.ui.keys_service import StackKeysService
 from llmproxy_desktop.ui.main_window import MainWindow
 from llmproxy_desktop.ui.maintenance_services import (
@@ -776,12 +776,16 @@ class StackWorkspace(QObject):
 
         def done(content: ReviewContent) -> None:
             QApplication.restoreOverrideCursor()
-            if self.controller is controller:
-                self._open_review(content)
+            if self.controller is not controller or controller is None:
+                return  # another stack is shown now
+            if controller.last_status is not status:
+                self.review()  # a refresh came in meanwhile: review what is staged now
+                return
+            self._open_review(content)
 
         def failed(error: Exception) -> None:
             QApplication.restoreOverrideCursor()
-            _log.error("review failed: %s", error)
+            QMessageBox.warning(self.window, "Review Changes", error_sentence("Review", error))
 
         self._review_check.submit(lambda: review_content(applied, effective), done, failed)
 

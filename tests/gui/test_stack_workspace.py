@@ -315,3 +315,25 @@ def test_review_is_computed_off_the_gui_thread_and_opens_when_ready(
     assert QApplication.overrideCursor() is None  # the busy cursor is gone again
     diff = sheet.diff_view.toPlainText()
     assert "+  - model_name: gpt-4.1" in diff and "-  - model_name: legacy" in diff
+
+
+def test_a_refresh_during_the_review_computation_is_reviewed_instead(
+    qtbot: QtBot, stocked_workspace: StackWorkspace
+) -> None:
+    applied = [_model("gpt-4o")]
+    before = _status_with(applied, [EffectiveItem(applied[0])])
+    connected = SimpleNamespace(last_status=before, close=lambda: None)
+    stocked_workspace.controller = connected  # type: ignore[assignment]
+
+    stocked_workspace.review()
+    # A refresh lands before the answer is delivered (delivery needs the event loop): someone
+    # staged a model meanwhile. The sheet must show that, since its Apply applies it.
+    connected.last_status = _status_with(
+        applied, [EffectiveItem(applied[0]), EffectiveItem(_model("o3-mini"), Flag.NEW)]
+    )
+    qtbot.waitUntil(lambda: isinstance(stocked_workspace.sheet, ReviewChangesSheet))
+
+    sheet = stocked_workspace.sheet
+    assert isinstance(sheet, ReviewChangesSheet)
+    assert "+  - model_name: o3-mini" in sheet.diff_view.toPlainText()
+    assert QApplication.overrideCursor() is None

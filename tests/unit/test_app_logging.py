@@ -15,6 +15,8 @@ import logging
 from llmproxy_desktop.app_logging import configure_logging
 print(configure_logging())
 logging.getLogger("paramiko.transport").error("Secsh channel 0 open FAILED: Connection refused")
+logging.getLogger("httpx").info("HTTP Request: GET http://127.0.0.1:4000/health/readiness")
+logging.getLogger("httpx").warning("a request warning")
 try:
     raise RuntimeError("background check failed")
 except RuntimeError as error:
@@ -40,6 +42,7 @@ def test_library_errors_and_tracebacks_go_to_the_private_log_file(tmp_path: Path
     text = log_file.read_text()
     assert "paramiko.transport: Secsh channel 0 open FAILED" in text
     assert "RuntimeError: background check failed" in text  # the traceback is kept, in the file
+    assert "HTTP Request" not in text and "a request warning" in text  # no line per request
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
 
