@@ -95,48 +95,31 @@ def test_add_stack_from_the_welcome_view_opens_the_stack_sheet(
 
 
 def test_an_unreachable_server_fails_the_indicator_naming_the_layer(
-    qtbot: QtBot, store: ProfileStore, tmp_path: Path
+    qtbot: QtBot, store: ProfileStore, stocked_workspace: StackWorkspace
 ) -> None:
-    port = closed_port()
-    store.add(StackProfile(name="gone", compose_dir="/srv", host="127.0.0.1", port=port))
-    settings = QSettings(str(tmp_path / "settings2.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, profile_store=store)
-    qtbot.addWidget(window)
-    runner = JobRunner()
-    workspace = StackWorkspace(
-        window,
-        runner,
-        profile_store=store,
-        keyring_secrets=KeyringSecrets(MemoryKeyring()),
-        host_keys=HostKeyStore(
-            app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=tmp_path / "known"
-        ),
-    )
-    try:
-        window.show()
-        workspace.start()
-        indicator = window.connection_indicator
-        qtbot.waitUntil(lambda: indicator.state is SessionStatus.FAILED, timeout=20_000)
-        reason = indicator.reason or ""
-        assert reason.startswith("Connect failed: [ssh-connect]"), reason
-        assert f"127.0.0.1:{port}" in reason and "Traceback" not in reason
-        assert workspace.models_page.table_model.rowCount() == 0
-        # The edit path stays usable: the pages get a sentence, not a crash.
-        answers: list[str | None] = []
-        workspace.current.stage([], answers.append)
-        qtbot.waitUntil(lambda: bool(answers), timeout=10_000)
-        assert answers[0] is not None and "not connected" in answers[0]
-        # Refresh after a failed connect tries to connect again (the server may be back).
-        controller = workspace.controller
-        assert controller is not None
-        seen: list[object] = []
-        controller.session_status.connect(lambda status, _reason: seen.append(status))
-        workspace.refresh()
-        qtbot.waitUntil(lambda: seen[-1:] == [SessionStatus.FAILED], timeout=20_000)
-        assert SessionStatus.CONNECTING in seen
-    finally:
-        workspace.close()
-        assert runner.shutdown()
+    workspace, window = stocked_workspace, stocked_workspace.window
+    (profile,) = store.load()
+    port = profile.port
+    workspace.start()
+    indicator = window.connection_indicator
+    qtbot.waitUntil(lambda: indicator.state is SessionStatus.FAILED, timeout=20_000)
+    reason = indicator.reason or ""
+    assert reason.startswith("Connect failed: [ssh-connect]"), reason
+    assert f"127.0.0.1:{port}" in reason and "Traceback" not in reason
+    assert workspace.models_page.table_model.rowCount() == 0
+    # The edit path stays usable: the pages get a sentence, not a crash.
+    answers: list[str | None] = []
+    workspace.current.stage([], answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=10_000)
+    assert answers[0] is not None and "not connected" in answers[0]
+    # Refresh after a failed connect tries to connect again (the server may be back).
+    controller = workspace.controller
+    assert controller is not None
+    seen: list[object] = []
+    controller.session_status.connect(lambda status, _reason: seen.append(status))
+    workspace.refresh()
+    qtbot.waitUntil(lambda: seen[-1:] == [SessionStatus.FAILED], timeout=20_000)
+    assert SessionStatus.CONNECTING in seen
 
 
 def test_the_stack_menu_carries_the_stack_commands(workspace: StackWorkspace) -> None:
@@ -187,46 +170,29 @@ def test_the_sidebar_shows_every_page_under_its_section_in_order(
 
 
 def test_deploy_opens_the_wizard_and_runs_jobs_without_a_connection(
-    qtbot: QtBot, store: ProfileStore, tmp_path: Path
+    qtbot: QtBot, stocked_workspace: StackWorkspace
 ) -> None:
     from llmproxy_desktop.ui.sheets.deploy_sheet import DeploySheet
     from llmproxy_desktop.ui.stack_workspace import _DetachedRunner
 
-    store.add(StackProfile(name="fresh", compose_dir="/srv/llm", host="127.0.0.1", port=1))
-    settings = QSettings(str(tmp_path / "settings3.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, profile_store=store)
-    qtbot.addWidget(window)
-    runner = JobRunner()
-    workspace = StackWorkspace(
-        window,
-        runner,
-        profile_store=store,
-        keyring_secrets=KeyringSecrets(MemoryKeyring()),
-        host_keys=HostKeyStore(
-            app_known_hosts=tmp_path / "app_known_hosts", user_known_hosts=tmp_path / "known"
-        ),
-    )
-    try:
-        workspace.start()  # the server is not there: the connect fails, the stack is selected
-        assert workspace.controller is not None
-        texts = [a.text() for a in window.stack_menu.actions()]
-        assert "Deploy to Server…" in texts
-        workspace.deploy()
-        sheet = workspace.sheet
-        assert isinstance(sheet, DeploySheet) and sheet.windowTitle() == "Deploy fresh"
-        qtbot.waitUntil(sheet.isVisible)
-        sheet.reject()
+    workspace, window = stocked_workspace, stocked_workspace.window
+    workspace.start()  # the server is not there: the connect fails, the stack is selected
+    assert workspace.controller is not None
+    texts = [a.text() for a in window.stack_menu.actions()]
+    assert "Deploy to Server…" in texts
+    workspace.deploy()
+    sheet = workspace.sheet
+    assert isinstance(sheet, DeploySheet) and sheet.windowTitle() == "Deploy prod"
+    qtbot.waitUntil(sheet.isVisible)
+    sheet.reject()
 
-        # The wizard's jobs run on the stack's queue with no connection at all.
-        results: list[object] = []
-        _DetachedRunner(workspace.controller).run(
-            "Probe", lambda _progress, _cancel: 42, results.append, results.append
-        )
-        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
-        assert results == [42]
-    finally:
-        workspace.close()
-        assert runner.shutdown()
+    # The wizard's jobs run on the stack's queue with no connection at all.
+    results: list[object] = []
+    _DetachedRunner(workspace.controller).run(
+        "Probe", lambda _progress, _cancel: 42, results.append, results.append
+    )
+    qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+    assert results == [42]
 
 
 def test_secrets_typed_this_session_win_over_saved_ones_and_fill_the_gaps() -> None:
